@@ -1,0 +1,18 @@
+/** What a command module gets from the CLI's edge: streams and environment, so tests can pass their own. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  /** Whether stdout is a terminal (progress lines are drawn only there). */
+  readonly isTTY: boolean;
+}
+
+/** The process's own streams and environment. */
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The `virt-nested` command line: flags and help only. Each command's module is imported when that
+ * command runs, so `--version` and `lint` never load what `set-cpu` needs.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { processIo, type CliIo } from './io.js';
+import { reportError } from './report-error.js';
+
+declare const VIRT_NESTED_VERSION: string | undefined;
+
+/** The bundle has the version compiled in; from source (tests), read it from package.json. */
+function version(): string {
+  if (typeof VIRT_NESTED_VERSION === 'string') return VIRT_NESTED_VERSION;
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+const MODE_CHOICES = ['host-model', 'host-passthrough'];
+
+/** Options every command may take. */
+export interface GlobalOptions {
+  debug?: boolean;
+}
+
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('virt-nested');
+  const run = (load: () => Promise<{ run: (...args: never[]) => Promise<number> }>) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const options = command.optsWithGlobals() as Record<string, unknown>;
+      try {
+        const mod = await load();
+        const positional = command.args;
+        setExit(await (mod.run as (p: string[], o: Record<string, unknown>, io: CliIo) => Promise<number>)(positional, options, io));
+      } catch (error) {
+        setExit(reportError(error, io, Boolean(options['debug'])));
+      }
+    };
+
+  program
+    .description('Turn on nested virtualization for libvirt/KVM guests, safely.')
+    .version(version(), '-V, --version', 'print the version')
+    .option('--debug', 'print stack traces of errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .exitOverride()
+    .addHelpText('after', `
+Exit codes: 0 success, 1 a check failed or a change was refused, 2 usage, input or connection error.
+
+Examples:
+  virt-nested check-host
+  virt-nested set-cpu web-1 --mode host-model
+  virt-nested set-cpu --file guest.xml --mode host-model --diff
+  virt-nested lint templates/ --format github
+  virt-nested check-guest`);
+
+  program
+    .command('set-cpu')
+    .argument('[guests...]', 'guest names (libvirt domain names)')
+    .summary("give guests a CPU that exposes virtualization (mode and check='partial')")
+    .description(`Give guests a CPU that exposes virtualization: <cpu mode='MODE' check='partial'/>.
+Only the <cpu> element changes; the guest must be shut off. The change is checked against
+libvirt's domcapabilities, backed up (mode 0600), applied with 'virsh define --validate' only if
+the definition did not change meanwhile, verified, and restored from the backup on failure.
+With --file, edits a domain XML file instead (no libvirt needed).
+With --shutdown, running guests are shut down gracefully (ACPI), edited, and started again
+if they were running before; without it they are skipped and reported, never stopped.`)
+    .addOption(new Option('--mode <mode>', 'CPU mode to set').choices(MODE_CHOICES).makeOptionMandatory())
+    .option('-c, --connect <uri>', 'libvirt URI, as for virsh (repeatable for several hosts)', collect, [])
+    .option('--hosts-file <file>', 'read libvirt URIs from FILE, one a line')
+    .option('--all', 'every persistent guest on each host')
+    .option('--match <glob>', 'guests whose name matches GLOB')
+    .option('--jobs <n>', 'hosts worked on in parallel')
+    .option('--shutdown', 'shut running guests down gracefully, edit, and start them again')
+    .option('--dry-run', 'show what would change; change nothing')
+    .option('--json', 'print the result as JSON')
+    .option('--file <path>', 'edit a domain XML file instead of a guest (no libvirt needed)')
+    .option('--write', 'with --file: write the edited XML back to the file (atomically)')
+    .option('--diff', 'with --file: print a unified diff instead of the XML')
+    .addHelpText('after', `
+Examples:
+  virt-nested set-cpu web-1 --mode host-model
+  virt-nested set-cpu web-1 --mode host-model -c qemu+ssh://root@hv1/system --dry-run
+  virt-nested set-cpu --file templates/web.xml --mode host-model --write
+  virt-nested set-cpu --file templates/web.xml --mode host-passthrough --diff
+
+Exit codes: 0 done or nothing to do, 1 refused (running guest, unsupported mode, changed
+underneath, define failed and was rolled back), 2 usage/input error or libvirt unreachable.`)
+    .action(run(() => import('./set-cpu.js')));
+
+  program
+    .command('lint')
+    .argument('<paths...>', 'domain XML files or directories (walked for *.xml)')
+    .summary('check domain XML templates: valid, and giving their guest nested virtualization')
+    .description(`Check domain XML templates: well-formed, valid against libvirt's RelaxNG schema, and
+with a <cpu> that gives the guest nested virtualization. Suppress a rule for the next element
+with <!-- virt-nested-disable-next-line RULE --> (or for the file with virt-nested-disable RULE).`)
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .addOption(new Option('--require-mode <mode>', 'the CPU mode templates must use').choices([...MODE_CHOICES, 'any']).default('any'))
+    .option('--schema-dir <dir>', "directory holding libvirt's domain.rng", undefined)
+    .option('--no-schema', 'skip validation against the RelaxNG schema')
+    .option('--fix', "apply set-cpu to failing files (atomically; only <cpu> changes)")
+    .addHelpText('after', `
+Examples:
+  virt-nested lint templates/
+  virt-nested lint templates/ --format github --require-mode host-model
+
+Exit codes: 0 no errors, 1 some file has an error, 2 usage error or a path that does not exist.`)
+    .action(run(() => import('./lint.js')));
+
+  program
+    .command('check-host')
+    .summary('is nested virtualization on in this host?')
+    .description('Check this host: CPU virtualization flag, kvm_intel/kvm_amd loaded, its nested parameter,\nwhat /etc/modprobe.d sets at the next load, /dev/kvm, and what libvirt offers.')
+    .option('--json', 'print the report as JSON')
+    .option('-c, --connect <uri>', 'libvirt URI asked for domcapabilities', collect, [])
+    .addHelpText('after', '\nExit codes: 0 nested virtualization is on, 1 it is not, 2 usage error.')
+    .action(run(() => import('./check-host.js')));
+
+  program
+    .command('enable-host')
+    .summary('turn nested virtualization on in this host, persistently')
+    .description("Write 'options kvm_intel nested=1' (or kvm_amd) to /etc/modprobe.d/kvm.conf, atomically and\nonce; with --reload, also reload the module now (refused while guests run).")
+    .option('--dry-run', 'print the plan; change nothing')
+    .option('--reload', 'reload the kvm module now (only when no guest is running)')
+    .option('--fix-conflicts', 'also comment out nested=0 options lines in other modprobe.d files')
+    .option('--json', 'print the result as JSON')
+    .option('-c, --connect <uri>', 'libvirt URI asked for running guests', collect, [])
+    .addHelpText('after', '\nExit codes: 0 done, 1 refused (guests running, not x86), 2 usage error or not permitted.')
+    .action(run(() => import('./enable-host.js')));
+
+  program
+    .command('check-guest')
+    .argument('[guests...]', 'running guests to ask QEMU about (from the host); none: this machine')
+    .summary('does this machine (or a running guest) have vmx/svm?')
+    .description(`Without GUEST: check the machine it runs on (vmx/svm in /proc/cpuinfo, /dev/kvm).
+With GUEST: ask QEMU, from the host, whether the running guest's vCPU has vmx/svm
+(virsh qemu-monitor-command, read-only; libvirt marks the guest "custom-monitor" tainted in its log).`)
+    .option('-c, --connect <uri>', 'libvirt URI, as for virsh (repeatable)', collect, [])
+    .option('--hosts-file <file>', 'read libvirt URIs from FILE, one a line')
+    .option('--all', 'every running guest on each host')
+    .option('--match <glob>', 'running guests whose name matches GLOB')
+    .option('--jobs <n>', 'hosts worked on in parallel')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', '\nExit codes: 0 nested virtualization available, 1 not, 2 usage error, guest missing or libvirt unreachable.')
+    .action(run(() => import('./check-guest.js')));
+
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) }).showHelpAfterError('(run with --help for usage)');
+  }
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script) and returns the exit code.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => { code = c; });
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 2;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    return reportError(error, io, argv.includes('--debug'));
+  }
+  return code;
+}
