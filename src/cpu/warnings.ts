@@ -1,0 +1,43 @@
+import type { CpuMode, Domain, DomainWarning } from '../domain/types.js';
+
+/** The CPU features that carry hardware virtualization: Intel VT-x and AMD-V. */
+export const VIRTUALIZATION_FEATURES: readonly string[] = ['vmx', 'svm'];
+
+const X86 = /^(x86_64|i686)$/;
+
+/**
+ * What would keep `domain` (with CPU `mode`) from giving its guest nested virtualization, and what
+ * the mode costs.
+ *
+ * @example
+ * warningsFor(parseDomain(xml), 'host-passthrough').map((w) => w.code) // ['host-passthrough-migration']
+ */
+export function warningsFor(domain: Domain, mode: CpuMode): DomainWarning[] {
+  const warnings: DomainWarning[] = [];
+  const who = domain.name === undefined ? 'the guest' : `guest "${domain.name}"`;
+  for (const feature of domain.cpu?.features ?? []) {
+    if (VIRTUALIZATION_FEATURES.includes(feature.name) && (feature.policy === 'disable' || feature.policy === 'forbid')) {
+      warnings.push({
+        code: 'nested-feature-disabled',
+        message: `${who} has <feature policy='${feature.policy}' name='${feature.name}'/>, which hides ${feature.name} from the guest and defeats nesting; remove it`,
+      });
+    }
+  }
+  const arch = domain.os.arch;
+  if (arch !== undefined && !X86.test(arch)) {
+    warnings.push({ code: 'arch-not-x86', message: `${who} is ${arch}: nested virtualization with vmx/svm is supported only on x86` });
+  }
+  if (domain.type !== undefined && domain.type !== 'kvm') {
+    warnings.push({
+      code: 'driver-not-kvm',
+      message: `${who} has domain type '${domain.type}', not 'kvm': the guest's hypervisors will run without hardware acceleration`,
+    });
+  }
+  if (mode === 'host-passthrough') {
+    warnings.push({
+      code: 'host-passthrough-migration',
+      message: `host-passthrough ties ${who} to hosts with an identical CPU for migration; host-model does not`,
+    });
+  }
+  return warnings;
+}

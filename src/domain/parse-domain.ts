@@ -1,0 +1,214 @@
+import { DomainXmlError } from '../errors.js';
+import { attributeOf, childOf, scanXml, textOf, type XmlDocument, type XmlElement } from '../xml/scan.js';
+import { lineColumnAt } from '../xml/line-column.js';
+import { attachDocument } from './document-of.js';
+import { memoryOf } from './memory.js';
+import type {
+  CpuTopology, Device, Disk, Domain, DomainCpu, DomainDevices, DomainOs, DomainWarning, Graphics, Interface, Vcpu,
+} from './types.js';
+
+/** Options of {@link parseDomain}. */
+export interface ParseDomainOptions {
+  /** Refuse input larger than this many bytes (default 10 MiB). */
+  readonly maxBytes?: number;
+  /** The file the XML came from, named in error messages. */
+  readonly file?: string;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+const optionalNumber = (text: string | undefined): number | undefined => {
+  if (text === undefined || !/^\s*\d+\s*$/.test(text)) return undefined;
+  return Number(text);
+};
+
+const attributesOf = (element: XmlElement): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const a of element.attributes) out[a.name] = a.value;
+  return out;
+};
+
+function cpuOf(cpu: XmlElement, doc: XmlDocument): DomainCpu {
+  const model = childOf(cpu, 'model');
+  const vendor = childOf(cpu, 'vendor');
+  const topologyElement = childOf(cpu, 'topology');
+  let topology: CpuTopology | undefined;
+  if (topologyElement) {
+    const n = (name: string) => optionalNumber(attributeOf(topologyElement, name));
+    topology = { sockets: n('sockets'), dies: n('dies'), clusters: n('clusters'), cores: n('cores'), threads: n('threads') };
+  }
+  return {
+    mode: attributeOf(cpu, 'mode'),
+    check: attributeOf(cpu, 'check'),
+    match: attributeOf(cpu, 'match'),
+    migratable: attributeOf(cpu, 'migratable'),
+    model: model ? { name: textOf(doc, model).trim(), fallback: attributeOf(model, 'fallback') } : undefined,
+    vendor: vendor ? textOf(doc, vendor).trim() : undefined,
+    topology,
+    features: cpu.children.filter((c) => c.name === 'feature')
+      .map((f) => ({ name: attributeOf(f, 'name') ?? '', policy: attributeOf(f, 'policy') })),
+  };
+}
+
+function osOf(os: XmlElement | undefined, doc: XmlDocument): DomainOs {
+  const type = os ? childOf(os, 'type') : undefined;
+  const loader = os ? childOf(os, 'loader') : undefined;
+  return {
+    type: type ? textOf(doc, type).trim() : undefined,
+    arch: type ? attributeOf(type, 'arch') : undefined,
+    machine: type ? attributeOf(type, 'machine') : undefined,
+    firmware: os ? attributeOf(os, 'firmware') : undefined,
+    loader: loader ? textOf(doc, loader).trim() || undefined : undefined,
+    boot: os ? os.children.filter((c) => c.name === 'boot').map((b) => attributeOf(b, 'dev') ?? '') : [],
+  };
+}
+
+const firstAttribute = (element: XmlElement | undefined, names: readonly string[]): string | undefined => {
+  if (!element) return undefined;
+  for (const name of names) {
+    const value = attributeOf(element, name);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+};
+
+function deviceOf(element: XmlElement, doc: XmlDocument): Device {
+  const base = { kind: element.name, type: attributeOf(element, 'type'), attributes: attributesOf(element) };
+  switch (element.name) {
+    case 'disk': {
+      const target = childOf(element, 'target');
+      const driver = childOf(element, 'driver');
+      const disk: Disk = {
+        ...base,
+        kind: 'disk',
+        device: attributeOf(element, 'device'),
+        target: target ? { dev: attributeOf(target, 'dev'), bus: attributeOf(target, 'bus') } : undefined,
+        source: firstAttribute(childOf(element, 'source'), ['file', 'dev', 'dir', 'volume', 'name']),
+        driver: driver ? { name: attributeOf(driver, 'name'), type: attributeOf(driver, 'type') } : undefined,
+      };
+      return disk;
+    }
+    case 'interface': {
+      const nic: Interface = {
+        ...base,
+        kind: 'interface',
+        mac: firstAttribute(childOf(element, 'mac'), ['address']),
+        source: firstAttribute(childOf(element, 'source'), ['network', 'bridge', 'dev']),
+        model: firstAttribute(childOf(element, 'model'), ['type']),
+      };
+      return nic;
+    }
+    case 'graphics': {
+      const graphics: Graphics = {
+        ...base,
+        kind: 'graphics',
+        port: attributeOf(element, 'port'),
+        listen: attributeOf(element, 'listen') ?? firstAttribute(childOf(element, 'listen'), ['address']),
+        passwd: attributeOf(element, 'passwd'),
+      };
+      return graphics;
+    }
+    default:
+      void doc;
+      return base;
+  }
+}
+
+/** Device element names that have a list of their own on `DomainDevices`. */
+const DEVICE_LISTS: Readonly<Record<string, keyof DomainDevices>> = {
+  disk: 'disks', interface: 'interfaces', graphics: 'graphics', controller: 'controllers', hostdev: 'hostdevs',
+  video: 'videos', serial: 'serials', console: 'consoles', channel: 'channels', input: 'inputs', sound: 'sounds',
+  filesystem: 'filesystems', rng: 'rngs', tpm: 'tpms', watchdog: 'watchdogs', memballoon: 'memballoons',
+};
+
+function devicesOf(devices: XmlElement | undefined, doc: XmlDocument): DomainDevices {
+  const lists: Record<string, Device[]> = {};
+  for (const key of Object.values(DEVICE_LISTS)) lists[key] = [];
+  const all: Device[] = [];
+  let emulator: string | undefined;
+  for (const child of devices?.children ?? []) {
+    if (child.name === 'emulator') {
+      emulator = textOf(doc, child).trim();
+      continue;
+    }
+    const device = deviceOf(child, doc);
+    all.push(device);
+    const list = DEVICE_LISTS[child.name];
+    if (list) lists[list]?.push(device);
+  }
+  return { ...(lists as unknown as Omit<DomainDevices, 'emulator' | 'all'>), emulator, all };
+}
+
+/**
+ * Builds the model of a scanned document whose root is `<domain>`, with `warnings`.
+ * Internal: `parseDomain` and `setCpuMode` share it.
+ */
+export function domainOf(doc: XmlDocument, warnings: readonly DomainWarning[]): Domain {
+  const { root } = doc;
+  const child = (name: string) => childOf(root, name);
+  const text = (name: string) => {
+    const e = child(name);
+    return e ? textOf(doc, e) : undefined;
+  };
+  const memoryElement = (name: string) => {
+    const e = child(name);
+    return e ? memoryOf(textOf(doc, e), attributeOf(e, 'unit')) : undefined;
+  };
+  const vcpuElement = child('vcpu');
+  const vcpu: Vcpu | undefined = vcpuElement
+    ? {
+      count: optionalNumber(textOf(doc, vcpuElement)) ?? 0,
+      placement: attributeOf(vcpuElement, 'placement'),
+      current: optionalNumber(attributeOf(vcpuElement, 'current')),
+      cpuset: attributeOf(vcpuElement, 'cpuset'),
+    }
+    : undefined;
+  const cpu = child('cpu');
+  const domain: Domain = {
+    type: attributeOf(root, 'type'),
+    name: text('name')?.trim(),
+    uuid: text('uuid')?.trim(),
+    title: text('title'),
+    description: text('description'),
+    memory: memoryElement('memory'),
+    currentMemory: memoryElement('currentMemory'),
+    vcpu,
+    os: osOf(child('os'), doc),
+    features: child('features')?.children.map((f) => f.name) ?? [],
+    cpu: cpu ? cpuOf(cpu, doc) : undefined,
+    devices: devicesOf(child('devices'), doc),
+    warnings,
+  };
+  deepFreeze(domain);
+  attachDocument(domain, doc);
+  return domain;
+}
+
+/**
+ * Parses libvirt domain XML (as `virsh dumpxml` writes it, or a template) into a read-only
+ * {@link Domain}. Throws {@link DomainXmlError} for malformed XML, a DOCTYPE or entity declaration,
+ * input over `maxBytes` (10 MiB by default), or a root element other than `<domain>`.
+ *
+ * @example
+ * const domain = parseDomain(await readFile('web-1.xml', 'utf8'));
+ * domain.name        // 'web-1'
+ * domain.cpu?.mode   // 'host-model'
+ * domain.memory?.kib // 2097152
+ */
+export function parseDomain(xml: string, options: ParseDomainOptions = {}): Domain {
+  if (typeof xml !== 'string') throw new TypeError('parseDomain expects the XML as a string');
+  const doc = scanXml(xml, options);
+  if (doc.root.name !== 'domain') {
+    const at = options.file === undefined ? '' : `${options.file}: `;
+    const { line, column } = lineColumnAt(xml, doc.root.start);
+    throw new DomainXmlError('XML_NOT_DOMAIN', `${at}the root element is <${doc.root.name}>, not <domain>; this is not libvirt domain XML`, line, column, options.file);
+  }
+  return domainOf(doc, []);
+}
+
