@@ -1,7 +1,38 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { VirtNestedError, EXIT_FAILED, EXIT_OK } from '../errors.js';
+import type { CpuMode } from '../domain/types.js';
+import { lintPaths } from '../lint/lint-paths.js';
+import type { SchemaValidator } from '../lint/lint-text.js';
 import type { CliIo } from './io.js';
-import { VirtNestedError } from '../errors.js';
+import { formatGithub, formatJson, formatText } from './lint-format.js';
 
-/** `virt-nested lint`: not built yet. */
-export async function run(_args: string[], _options: Record<string, unknown>, _io: CliIo): Promise<number> {
-  throw new VirtNestedError('USAGE', 'lint is not available yet');
+/** Where Debian's libvirt packages put the RelaxNG schemas. */
+const DEFAULT_SCHEMA_DIR = '/usr/share/libvirt/schemas';
+
+async function loadSchema(options: Record<string, unknown>, io: CliIo): Promise<SchemaValidator | undefined> {
+  if (options['schema'] === false) return undefined;
+  const asked = options['schemaDir'] as string | undefined;
+  if (asked !== undefined && !existsSync(join(asked, 'domain.rng'))) {
+    throw new VirtNestedError('USAGE', `--schema-dir ${asked} has no domain.rng`);
+  }
+  const { loadDomainSchema } = await import('../lint/schema.js');
+  const schema = await loadDomainSchema(asked ?? DEFAULT_SCHEMA_DIR);
+  if (!schema) {
+    io.stderr(`virt-nested: libvirt's schema was not found in ${DEFAULT_SCHEMA_DIR}; skipping the schema rule (install libvirt-clients, or pass --schema-dir DIR or --no-schema)\n`);
+  }
+  return schema;
+}
+
+/** `virt-nested lint PATH…`. */
+export async function run(paths: string[], options: Record<string, unknown>, io: CliIo): Promise<number> {
+  const schema = await loadSchema(options, io);
+  const report = await lintPaths(paths, {
+    requireMode: (options['requireMode'] as CpuMode | 'any' | undefined) ?? 'any',
+    fix: Boolean(options['fix']),
+    ...(schema ? { schema } : {}),
+  });
+  const format = options['format'] ?? 'text';
+  io.stdout(format === 'json' ? formatJson(report) : format === 'github' ? formatGithub(report) : formatText(report));
+  return report.problems.some((p) => p.severity === 'error') ? EXIT_FAILED : EXIT_OK;
 }

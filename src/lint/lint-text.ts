@@ -1,0 +1,70 @@
+import { DomainXmlError, type ErrorCode } from '../errors.js';
+import { documentOf } from '../domain/document-of.js';
+import { parseDomain } from '../domain/parse-domain.js';
+import type { Domain } from '../domain/types.js';
+import type { LintProblem } from './problem.js';
+import { DOMAIN_RULES, type RuleContext } from './rules.js';
+import { suppressionsOf } from './suppress.js';
+
+/** What validates a document against libvirt's schema (see `schema.ts`). */
+export interface SchemaValidator {
+  validate(xml: string): ReadonlyArray<{ readonly line: number; readonly column: number; readonly message: string }>;
+}
+
+/** Options of {@link lintText}. */
+export interface LintTextOptions extends Partial<RuleContext> {
+  /** The file name put on each problem. */
+  readonly file?: string;
+  /** Validate against this schema; none: skip the schema rule. */
+  readonly schema?: SchemaValidator;
+  /** Refuse input larger than this many bytes (default 10 MiB). */
+  readonly maxBytes?: number;
+}
+
+const XML_ERROR_RULES: Partial<Record<ErrorCode, string>> = {
+  XML_DOCTYPE: 'doctype-forbidden',
+  XML_NOT_DOMAIN: 'not-a-domain',
+};
+
+/** The result of linting one text: its problems, and the domain when it parsed. */
+export interface LintTextResult {
+  readonly problems: LintProblem[];
+  readonly domain: Domain | undefined;
+}
+
+/**
+ * Lints one domain XML text: well-formed, a `<domain>`, valid against the schema (when given), and
+ * giving its guest nested virtualization. Problems come in line order.
+ *
+ * @example
+ * lintText(xml, { file: 'web.xml', requireMode: 'host-model' }).problems
+ * // [{ file: 'web.xml', line: 1, column: 1, rule: 'cpu-missing', severity: 'error', message: '…' }]
+ */
+export function lintText(text: string, options: LintTextOptions = {}): LintTextResult {
+  const file = options.file ?? '<input>';
+  let domain: Domain;
+  try {
+    domain = parseDomain(text, options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
+  } catch (error) {
+    if (!(error instanceof DomainXmlError)) throw error;
+    const rule = XML_ERROR_RULES[error.code] ?? 'xml-malformed';
+    return { problems: [{ file, line: error.line, column: error.column, rule, severity: 'error', message: error.message }], domain: undefined };
+  }
+  const problems: LintProblem[] = [];
+  if (options.schema) {
+    for (const p of options.schema.validate(text)) {
+      problems.push({ file, line: p.line, column: p.column, rule: 'schema', severity: 'error', message: p.message });
+    }
+  }
+  const context: RuleContext = { requireMode: options.requireMode ?? 'any' };
+  for (const rule of DOMAIN_RULES) {
+    for (const f of rule.check(domain, context)) {
+      problems.push({ file, line: f.line, column: f.column, rule: rule.id, severity: rule.severity, message: f.message });
+    }
+  }
+  const doc = documentOf(domain);
+  const suppressions = suppressionsOf(doc.source, doc.comments);
+  const kept = problems.filter((p) => !suppressions.isSuppressed(p.rule, p.line));
+  kept.sort((a, b) => a.line - b.line || a.column - b.column);
+  return { problems: kept, domain };
+}

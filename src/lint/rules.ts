@@ -1,0 +1,134 @@
+/**
+ * The lint rules on a parsed domain, as data: `{ id, severity, check }`. The rules that need no
+ * parsed domain (xml-malformed, not-a-domain, doctype-forbidden, schema) live in `lint-text.ts`.
+ */
+import { documentOf } from '../domain/document-of.js';
+import type { CpuMode, Domain } from '../domain/types.js';
+import { VIRTUALIZATION_FEATURES } from '../cpu/warnings.js';
+import { lineColumnAt } from '../xml/line-column.js';
+import type { XmlDocument } from '../xml/scan.js';
+import type { LintSeverity } from './problem.js';
+
+/** What a rule needs besides the domain. */
+export interface RuleContext {
+  /** The mode templates must use, or 'any' of host-model/host-passthrough. */
+  readonly requireMode: CpuMode | 'any';
+}
+
+/** A problem found by a rule, before the file name is attached. */
+export interface RuleFinding {
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+}
+
+/** A lint rule. */
+export interface LintRule {
+  readonly id: string;
+  readonly severity: LintSeverity;
+  /** One line for `docs/lint-rules.md` and `--help`. */
+  readonly description: string;
+  check(domain: Domain, context: RuleContext): RuleFinding[];
+}
+
+const NESTED_MODES: readonly string[] = ['host-model', 'host-passthrough'];
+
+/** The top-level `<cpu>` and its positions. */
+function cpuElement(doc: XmlDocument) {
+  return doc.root.children.find((c) => c.name === 'cpu');
+}
+
+function at(doc: XmlDocument, offset: number, message: string): RuleFinding {
+  return { ...lineColumnAt(doc.source, offset), message };
+}
+
+/** Where to point for an attribute of `<cpu>`: the attribute, else the element. */
+function cpuAttributeOffset(doc: XmlDocument, name: string): number {
+  const cpu = cpuElement(doc);
+  const attribute = cpu?.attributes.find((a) => a.name === name);
+  return attribute?.start ?? cpu?.start ?? doc.root.start;
+}
+
+const fixHint = (mode: string) => `virt-nested set-cpu --file FILE --mode ${mode} --write`;
+
+/** Every rule on a parsed domain, in the order they are reported. */
+export const DOMAIN_RULES: readonly LintRule[] = [
+  {
+    id: 'cpu-missing',
+    severity: 'error',
+    description: "the domain has no <cpu>: the guest gets a default CPU model without vmx/svm",
+    check(domain, context) {
+      if (domain.cpu) return [];
+      const doc = documentOf(domain);
+      const mode = context.requireMode === 'any' ? 'host-model' : context.requireMode;
+      return [at(doc, doc.root.start, `no <cpu> element, so the guest gets a default CPU without vmx/svm; add <cpu mode='${mode}' check='partial'/> (${fixHint(mode)})`)];
+    },
+  },
+  {
+    id: 'cpu-mode',
+    severity: 'error',
+    description: 'the CPU mode is not host-model or host-passthrough (or not the one --require-mode names)',
+    check(domain, context) {
+      const cpu = domain.cpu;
+      if (!cpu) return [];
+      const doc = documentOf(domain);
+      const mode = cpu.mode ?? 'custom';
+      const wanted = context.requireMode === 'any' ? NESTED_MODES : [context.requireMode];
+      if (wanted.includes(mode)) return [];
+      const target = context.requireMode === 'any' ? 'host-model' : context.requireMode;
+      const written = cpu.mode === undefined ? "no mode (libvirt's default is custom)" : `mode='${mode}'`;
+      const want = context.requireMode === 'any' ? "'host-model' or 'host-passthrough'" : `'${context.requireMode}'`;
+      return [at(doc, cpuAttributeOffset(doc, 'mode'), `<cpu> has ${written}; nested virtualization needs ${want} (${fixHint(target)})`)];
+    },
+  },
+  {
+    id: 'cpu-check',
+    severity: 'error',
+    description: "the CPU check is not 'partial'",
+    check(domain) {
+      const cpu = domain.cpu;
+      if (!cpu || cpu.check === 'partial') return [];
+      const doc = documentOf(domain);
+      const written = cpu.check === undefined ? 'no check attribute' : `check='${cpu.check}'`;
+      return [at(doc, cpuAttributeOffset(doc, 'check'), `<cpu> has ${written}; use check='partial' so the guest starts even when the host lacks a feature a full check demands`)];
+    },
+  },
+  {
+    id: 'nested-feature-disabled',
+    severity: 'error',
+    description: 'a <feature> with policy disable or forbid removes vmx/svm from the guest',
+    check(domain) {
+      const doc = documentOf(domain);
+      const cpu = cpuElement(doc);
+      if (!cpu) return [];
+      const findings: RuleFinding[] = [];
+      for (const feature of cpu.children) {
+        if (feature.name !== 'feature') continue;
+        const name = feature.attributes.find((a) => a.name === 'name')?.value ?? '';
+        const policy = feature.attributes.find((a) => a.name === 'policy')?.value;
+        if (VIRTUALIZATION_FEATURES.includes(name) && (policy === 'disable' || policy === 'forbid')) {
+          findings.push(at(doc, feature.start, `<feature policy='${policy}' name='${name}'/> hides ${name} from the guest and defeats nested virtualization; remove it`));
+        }
+      }
+      return findings;
+    },
+  },
+  {
+    id: 'cpu-passthrough-migration',
+    severity: 'warning',
+    description: 'host-passthrough ties migration to hosts with an identical CPU',
+    check(domain) {
+      if (domain.cpu?.mode !== 'host-passthrough') return [];
+      const doc = documentOf(domain);
+      return [at(doc, cpuAttributeOffset(doc, 'mode'), 'host-passthrough ties the guest to hosts with an identical CPU for migration; host-model does not')];
+    },
+  },
+];
+
+/** The rules that come before a domain exists: its text is not usable domain XML. */
+export const TEXT_RULES = [
+  { id: 'xml-malformed', severity: 'error', description: 'the file is not well-formed XML (or is over the size limit)' },
+  { id: 'doctype-forbidden', severity: 'error', description: 'the file has a DOCTYPE or entity declaration' },
+  { id: 'not-a-domain', severity: 'error', description: 'the root element is not <domain>' },
+  { id: 'schema', severity: 'error', description: "the file is not valid against libvirt's RelaxNG schema (domain.rng)" },
+] as const;
