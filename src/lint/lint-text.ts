@@ -2,13 +2,33 @@ import { DomainXmlError, type ErrorCode } from '../errors.js';
 import { documentOf } from '../domain/document-of.js';
 import { parseDomain } from '../domain/parse-domain.js';
 import type { Domain } from '../domain/types.js';
+import { lineColumnAt } from '../xml/line-column.js';
+import type { XmlDocument, XmlElement } from '../xml/scan.js';
 import type { LintProblem } from './problem.js';
 import { DOMAIN_RULES, type RuleContext } from './rules.js';
 import { suppressionsOf } from './suppress.js';
 
 /** What validates a document against libvirt's schema (see `schema.ts`). */
 export interface SchemaValidator {
-  validate(xml: string): ReadonlyArray<{ readonly line: number; readonly column: number; readonly message: string }>;
+  validate(xml: string): ReadonlyArray<{ readonly line: number; readonly column: number; readonly message: string; readonly path?: string }>;
+}
+
+/**
+ * The element that libxml2's XPath (`/domain/devices/disk[2]`) names, found in our own scan: libxml2
+ * gives validity errors a line but no column, and its lines stop counting at 65535.
+ */
+function elementAtPath(doc: XmlDocument, path: string): XmlElement | undefined {
+  const steps = path.split('/').filter(Boolean);
+  const first = steps.shift();
+  if (first !== doc.root.name) return undefined;
+  let element: XmlElement | undefined = doc.root;
+  for (const step of steps) {
+    const m = /^([^[\]]+)(?:\[(\d+)\])?$/.exec(step);
+    if (!m || !element) return undefined;
+    const index = Number(m[2] ?? 1);
+    element = element.children.filter((c) => c.name === m[1])[index - 1];
+  }
+  return element;
 }
 
 /** Options of {@link lintText}. */
@@ -51,9 +71,12 @@ export function lintText(text: string, options: LintTextOptions = {}): LintTextR
     return { problems: [{ file, line: error.line, column: error.column, rule, severity: 'error', message: error.message }], domain: undefined };
   }
   const problems: LintProblem[] = [];
+  const doc = documentOf(domain);
   if (options.schema) {
     for (const p of options.schema.validate(text)) {
-      problems.push({ file, line: p.line, column: p.column, rule: 'schema', severity: 'error', message: p.message });
+      const element = p.path === undefined ? undefined : elementAtPath(doc, p.path);
+      const at = element ? lineColumnAt(doc.source, element.start) : p;
+      problems.push({ file, line: at.line, column: at.column, rule: 'schema', severity: 'error', message: p.message });
     }
   }
   const context: RuleContext = { requireMode: options.requireMode ?? 'any' };
@@ -62,7 +85,6 @@ export function lintText(text: string, options: LintTextOptions = {}): LintTextR
       problems.push({ file, line: f.line, column: f.column, rule: rule.id, severity: rule.severity, message: f.message });
     }
   }
-  const doc = documentOf(domain);
   const suppressions = suppressionsOf(doc.source, doc.comments);
   const kept = problems.filter((p) => !suppressions.isSuppressed(p.rule, p.line));
   kept.sort((a, b) => a.line - b.line || a.column - b.column);
