@@ -1,0 +1,16 @@
+// Start-up: `virt-nested --version` vs `node -e 0`, median of 15 runs each.
+import { spawnSync } from 'node:child_process';
+import { ROOT, median, report } from './measure.mjs';
+
+const time = (args) => { const t0 = process.hrtime.bigint(); spawnSync(process.execPath, args, { stdio: 'ignore' }); return Number(process.hrtime.bigint() - t0) / 1e6; };
+const bare = [], ours = [], lint = [];
+for (let i = 0; i < 15; i++) {
+  bare.push(time(['-e', '0']));
+  ours.push(time([`${ROOT}dist/cli.js`, '--version']));
+  lint.push(time([`${ROOT}dist/cli.js`, 'lint', '--no-schema', `${ROOT}fixtures/lint/good-host-model.xml`]));
+}
+report('start-up', [
+  `node -e 0:                          ${median(bare).toFixed(1)} ms`,
+  `virt-nested --version:              ${median(ours).toFixed(1)} ms (ratio ${(median(ours) / median(bare)).toFixed(2)})`,
+  `virt-nested lint (1 file, no schema): ${median(lint).toFixed(1)} ms`,
+]);
