@@ -1,8 +1,87 @@
-import { VirtNestedError } from '../errors.js';
-import type { CpuMode } from '../domain/types.js';
+import { EXIT_OK } from '../errors.js';
+import type { CpuMode, DomainCpu } from '../domain/types.js';
+import { applyCpuModeToHosts, fleetExitCode, type FleetReport, type GuestResult } from '../apply/fleet.js';
+import { displayArgument } from '../apply/display-argument.js';
 import type { CliIo } from './io.js';
+import { hostUris, jobsOption } from './hosts.js';
 
-/** `virt-nested set-cpu GUEST…`: not built yet. */
-export async function runGuests(_guests: string[], _mode: CpuMode, _options: Record<string, unknown>, _io: CliIo): Promise<number> {
-  throw new VirtNestedError('USAGE', 'set-cpu GUEST is not available yet');
+const describeCpu = (cpu: DomainCpu | null) =>
+  cpu === null ? 'no <cpu>' : `mode='${cpu.mode ?? 'custom'}'${cpu.check ? ` check='${cpu.check}'` : ''}`;
+
+/** One or two lines per guest, as a person reads them. */
+function describeResult(r: GuestResult, prefix: string): { out: string; err: string } {
+  const who = `${prefix}guest "${r.guest}"`;
+  let out = '';
+  let err = '';
+  if (r.error) err += `virt-nested: ${prefix}${r.error.message}\n`;
+  else if (r.skipped) {
+    const hint = `virsh -c ${displayArgument(r.uri)} shutdown ${displayArgument(r.guest)}`;
+    err += `virt-nested: ${who} is ${r.skipped}; not changed: shut it off first (${hint}), or use --shutdown\n`;
+  }
+  else if (!r.changed) out += `${who}: already ${describeCpu(r.after)}; nothing to do\n`;
+  else if (r.dryRun) out += `${who}: would set mode='${r.mode}' check='partial' (now ${describeCpu(r.before)}); dry run, nothing changed\n`;
+  else {
+    out += `${who}: <cpu> set to ${describeCpu(r.after)} (was ${describeCpu(r.before)})${r.restarted ? '; started again' : ''}\n`;
+    out += `  backup of the old definition: ${r.backup}\n`;
+  }
+  for (const w of r.warnings) err += `warning: ${prefix}${w}\n`;
+  return { out, err };
+}
+
+function summaryLine(report: FleetReport): string {
+  const s = report.summary;
+  const parts = [`${s.changed} changed`, `${s.unchanged} unchanged`, `${s.skipped} skipped`, `${s.failed} failed`];
+  const hosts = s.unreachable.length ? `; ${s.unreachable.length} of ${s.hosts} host${s.hosts === 1 ? '' : 's'} unreachable` : '';
+  return `${s.guests} guest${s.guests === 1 ? '' : 's'} on ${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${parts.join(', ')}${hosts}${s.aborted ? '; interrupted' : ''}\n`;
+}
+
+/** `virt-nested set-cpu GUEST… --mode M [-c URI]… [--all | --match GLOB] [--dry-run] [--shutdown] [--json]`. */
+export async function runGuests(guests: string[], mode: CpuMode, options: Record<string, unknown>, io: CliIo): Promise<number> {
+  const uris = await hostUris(options);
+  const jobs = jobsOption(options);
+  const single = guests.length === 1 && !options['all'] && options['match'] === undefined && uris.length === 1;
+  const json = Boolean(options['json']);
+  const multiHost = uris.length > 1;
+  const abort = new AbortController();
+  const onSigint = () => {
+    io.stderr('virt-nested: interrupted; finishing the guest being edited, then stopping\n');
+    abort.abort();
+  };
+  process.once('SIGINT', onSigint);
+  let done = 0;
+  const progress = io.isTTY && !json && !single;
+  try {
+    const report = await applyCpuModeToHosts({
+      mode,
+      uris,
+      guests,
+      all: Boolean(options['all']),
+      ...(options['match'] !== undefined ? { match: options['match'] as string } : {}),
+      dryRun: Boolean(options['dryRun']),
+      shutdown: Boolean(options['shutdown']),
+      ...(jobs ? { jobs } : {}),
+      signal: abort.signal,
+      env: io.env,
+      onResult: (r) => {
+        done++;
+        if (json && !single) io.stdout(`${JSON.stringify(r)}\n`);
+        else if (!json) {
+          const { out, err } = describeResult(r, multiHost ? `${r.uri}: ` : '');
+          if (progress) io.stderr('\r\x1b[K');
+          io.stdout(out);
+          io.stderr(err);
+          if (progress) io.stderr(`[${done}] working…`);
+        }
+      },
+    });
+    if (progress) io.stderr('\r\x1b[K');
+    for (const host of report.summary.unreachable) io.stderr(`virt-nested: ${host.message}\n`);
+    if (json) {
+      if (single && report.results[0]) io.stdout(`${JSON.stringify(report.results[0], null, 2)}\n`);
+      else io.stdout(`${JSON.stringify({ summary: report.summary })}\n`);
+    } else if (!single) io.stdout(summaryLine(report));
+    return report.results.length === 0 && report.summary.unreachable.length === 0 ? EXIT_OK : fleetExitCode(report);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
 }

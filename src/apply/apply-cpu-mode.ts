@@ -1,0 +1,177 @@
+/**
+ * The apply workflow: the how-to's "shut down, virsh edit, set <cpu mode=… check='partial'/>", done so
+ * that no guest definition can be lost. One virsh session for the whole workflow.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GuestNotShutOffError, VirshError, VirtNestedError } from '../errors.js';
+import { setCpuMode, type CpuCheck } from '../cpu/set-cpu-mode.js';
+import { parseDomain } from '../domain/parse-domain.js';
+import { serializeDomain } from '../domain/serialize-domain.js';
+import type { CpuMode, Domain, DomainCpu } from '../domain/types.js';
+import { cpuModesSupported, type CpuModesSupported } from '../virsh/domcapabilities.js';
+import type { VirshSession } from '../virsh/session.js';
+import { defaultBackupDir, writeBackup } from './backup.js';
+import { displayArgument } from './display-argument.js';
+
+/** What the workflow needs of a virsh session (see `virsh/`). */
+export type VirshCommands = Pick<VirshSession, 'uri' | 'domstate' | 'dumpxml' | 'domcapabilities' | 'define'>;
+
+/** Options of {@link applyCpuMode}. */
+export interface ApplyCpuModeOptions {
+  /** The open virsh session to use (the caller closes it). */
+  readonly session: VirshCommands;
+  /** Compute and report, change nothing (no backup, no define). */
+  readonly dryRun?: boolean;
+  /** Where backups go (default: see `defaultBackupDir`). */
+  readonly backupDir?: string;
+  readonly check?: CpuCheck;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly now?: () => Date;
+  /**
+   * A last change to the edited XML before it is defined. For tests and experts: whatever it returns
+   * goes through the same define, verification and rollback.
+   */
+  readonly transform?: (xml: string) => string;
+  /** Called between the first read and the compare-and-swap re-read (tests use it to race the workflow). */
+  readonly beforeRecheck?: () => Promise<void>;
+}
+
+/** What `applyCpuMode` did. The shape `set-cpu GUEST --json` prints. */
+export interface ApplyResult {
+  readonly guest: string;
+  readonly uri: string;
+  readonly mode: CpuMode;
+  /** The definition changed (or, with dryRun, would change). */
+  readonly changed: boolean;
+  readonly dryRun: boolean;
+  readonly before: DomainCpu | null;
+  readonly after: DomainCpu | null;
+  /** The backup of the definition before the change, or null when nothing was defined. */
+  readonly backup: string | null;
+  readonly warnings: readonly string[];
+}
+
+const NESTED_SAVE_WARNING = 'while the guest runs nested guests it cannot be saved or live-migrated; stop them first';
+
+async function readDefinition(session: VirshCommands, guest: string): Promise<string> {
+  return session.dumpxml(guest, { inactive: true, securityInfo: true });
+}
+
+/** Defines `xml` from a 0600 temp file with `--validate`. */
+async function define(session: VirshCommands, xml: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'virt-nested-'));
+  const file = join(dir, 'domain.xml');
+  try {
+    await writeFile(file, xml, { mode: 0o600 });
+    await session.define(file, { validate: true });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What libvirt says about the CPU modes for this guest's emulator, arch, machine and virt type;
+ * undefined when the connection has no domcapabilities (libvirt's test driver).
+ */
+async function cpuModeSupport(session: VirshCommands, domain: Domain): Promise<CpuModesSupported | undefined> {
+  const caps = await session.domcapabilities({
+    ...(domain.devices.emulator ? { emulator: domain.devices.emulator } : {}),
+    ...(domain.os.arch ? { arch: domain.os.arch } : {}),
+    ...(domain.os.machine ? { machine: domain.os.machine } : {}),
+    ...(domain.type ? { virttype: domain.type } : {}),
+  });
+  return caps === undefined ? undefined : cpuModesSupported(caps);
+}
+
+const libvirtMessage = (error: unknown) =>
+  (error instanceof VirshError ? error.stderr.replace(/^error: /gm, '').trim().split('\n').join('; ') : '') ||
+  (error instanceof Error ? error.message : String(error));
+
+/**
+ * Gives a shut-off guest `<cpu mode=MODE check='partial'/>`, safely: refuses unless the guest is shut
+ * off; reads the persistent definition with `--security-info` (so VNC/SPICE passwords survive);
+ * refuses a mode `domcapabilities` says the host cannot run; changes only `<cpu>`; backs the
+ * definition up (0600); re-reads state and definition right before defining and refuses if either
+ * changed; defines with `--validate`; reads the result back to verify; restores the backup on any
+ * failure.
+ *
+ * @example
+ * await withVirsh({ uri: 'qemu:///system' }, (session) => applyCpuMode('web-1', 'host-model', { session }));
+ * // { guest: 'web-1', changed: true, backup: '/var/lib/virt-nested/backups/web-1-….xml', … }
+ */
+export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyCpuModeOptions): Promise<ApplyResult> {
+  const { session } = options;
+  const who = `guest "${guest}"`;
+  const state = await session.domstate(guest);
+  if (state !== 'shut off') {
+    throw new GuestNotShutOffError(guest, state,
+      `${who} is ${state}; shut it off first (virsh -c ${displayArgument(session.uri)} shutdown ${displayArgument(guest)}), then run set-cpu again`);
+  }
+  const original = await readDefinition(session, guest);
+  const domain = parseDomain(original, { file: `the definition of ${who}` });
+
+  const support = await cpuModeSupport(session, domain);
+  const warnings: string[] = [];
+  if (support === undefined) {
+    warnings.push(`libvirt at ${session.uri} cannot tell whether ${mode} is supported (no domcapabilities); not checked`);
+  } else if (!support[mode]) {
+    throw new VirtNestedError('MODE_UNSUPPORTED',
+      `${mode} is not supported for ${who} (${domain.type ?? '?'} ${domain.os.arch ?? ''} ${domain.os.machine ?? ''}) according to libvirt's domcapabilities at ${session.uri}; nothing was changed`.replace(/\s+\)/, ')'));
+  }
+
+  const next = setCpuMode(domain, mode, options.check ? { check: options.check } : {});
+  warnings.push(...next.warnings.map((w) => w.message));
+  const edited = serializeDomain(next);
+  const base = { guest, uri: session.uri, mode, dryRun: Boolean(options.dryRun), before: domain.cpu ?? null };
+  if (edited === original) {
+    return { ...base, changed: false, after: domain.cpu ?? null, backup: null, warnings };
+  }
+  if (options.dryRun) {
+    return { ...base, changed: true, after: next.cpu ?? null, backup: null, warnings: [...warnings, NESTED_SAVE_WARNING] };
+  }
+
+  const backup = await writeBackup(options.backupDir ?? defaultBackupDir(options.env ?? process.env), guest, original, (options.now ?? (() => new Date()))());
+  await options.beforeRecheck?.();
+  // compare-and-swap: the guest may have started, or another tool edited it, since the first read
+  const stateNow = await session.domstate(guest);
+  if (stateNow !== 'shut off') {
+    throw new GuestNotShutOffError(guest, stateNow, `${who} became ${stateNow} while it was being edited; nothing was changed`);
+  }
+  if ((await readDefinition(session, guest)) !== original) {
+    throw new VirtNestedError('GUEST_CHANGED', `the definition of ${who} changed while it was being edited (another tool?); nothing was changed, run set-cpu again`);
+  }
+
+  const toDefine = options.transform ? options.transform(edited) : edited;
+  try {
+    await define(session, toDefine);
+  } catch (error) {
+    await restore(session, guest, original, backup);
+    throw new VirtNestedError('DEFINE_FAILED', `libvirt refused the new definition of ${who}: ${libvirtMessage(error)}; the original is kept (backup: ${backup})`, { cause: error });
+  }
+  let after: Domain;
+  try {
+    after = parseDomain(await readDefinition(session, guest));
+  } catch (error) {
+    await restore(session, guest, original, backup);
+    throw new VirtNestedError('VERIFY_FAILED', `the definition of ${who} could not be read back after define (${libvirtMessage(error)}); the original was restored from ${backup}`, { cause: error });
+  }
+  const wantedCheck = options.check ?? 'partial';
+  if (after.cpu?.mode !== mode || after.cpu?.check !== wantedCheck) {
+    await restore(session, guest, original, backup);
+    throw new VirtNestedError('VERIFY_FAILED',
+      `after define, ${who} has cpu mode='${after.cpu?.mode ?? ''}' check='${after.cpu?.check ?? ''}', not mode='${mode}' check='${wantedCheck}'; the original was restored from ${backup}`);
+  }
+  return { ...base, changed: true, after: after.cpu ?? null, backup, warnings: [...warnings, NESTED_SAVE_WARNING] };
+}
+
+/** Puts the original definition back when it is not what libvirt now has. */
+async function restore(session: VirshCommands, guest: string, original: string, backup: string): Promise<void> {
+  try {
+    if ((await readDefinition(session, guest)) === original) return;
+    await define(session, original);
+  } catch (error) {
+    throw new VirtNestedError('DEFINE_FAILED', `restoring guest "${guest}" failed (${libvirtMessage(error)}); its original definition is in ${backup}: virsh define ${backup}`, { cause: error });
+  }
+}

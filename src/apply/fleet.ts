@@ -1,0 +1,228 @@
+/**
+ * set-cpu over many guests on many hosts, through libvirt's own remote URIs: one virsh session per
+ * host, hosts in parallel, the guests of one host one after another, every safety step of
+ * `applyCpuMode` for each guest.
+ */
+import { GuestNotShutOffError, VirtNestedError, exitCodeFor } from '../errors.js';
+import type { CpuMode, DomainCpu } from '../domain/types.js';
+import { openVirsh } from '../virsh/session.js';
+import type { VirshSession } from '../virsh/session.js';
+import { applyCpuMode } from './apply-cpu-mode.js';
+import { globToRegExp } from './glob.js';
+
+/** Options of {@link applyCpuModeToHosts}. */
+export interface FleetOptions {
+  readonly mode: CpuMode;
+  /** libvirt URIs; `undefined` in the list means virsh's default (`LIBVIRT_DEFAULT_URI`). */
+  readonly uris: ReadonlyArray<string | undefined>;
+  /** Guest names (on every host). */
+  readonly guests?: readonly string[];
+  /** Every persistent guest on each host. */
+  readonly all?: boolean;
+  /** Persistent guests whose name matches this glob. */
+  readonly match?: string;
+  readonly dryRun?: boolean;
+  /** Shut running guests down (ACPI), edit them, and start them again. Default: skip them. */
+  readonly shutdown?: boolean;
+  /** How long a guest may take to shut down (default 120 s); then it is left running and reported. */
+  readonly shutdownTimeoutMs?: number;
+  /** Hosts worked on at once (default 4). */
+  readonly jobs?: number;
+  /** Stops before the next guest; a guest being edited is finished first, never left half-done. */
+  readonly signal?: AbortSignal;
+  readonly backupDir?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Called as each guest is done. */
+  readonly onResult?: (result: GuestResult) => void;
+  /** Opens a session (default: `openVirsh`). */
+  readonly open?: (uri: string | undefined) => Promise<VirshSession>;
+}
+
+/** What happened to one guest. One JSON line of `set-cpu --json` over several guests. */
+export interface GuestResult {
+  readonly uri: string;
+  readonly guest: string;
+  readonly mode: CpuMode;
+  readonly changed: boolean;
+  /** Why the guest was left alone ('running'), or null. */
+  readonly skipped: string | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly before: DomainCpu | null;
+  readonly after: DomainCpu | null;
+  readonly backup: string | null;
+  readonly dryRun: boolean;
+  /** The guest was shut down for the edit and started again (`shutdown`). */
+  readonly restarted: boolean;
+  readonly warnings: readonly string[];
+}
+
+/** A host that could not be reached. */
+export interface HostFailure {
+  readonly uri: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Counts over every guest and host. The last JSON line of `set-cpu --json` over several guests. */
+export interface FleetSummary {
+  readonly hosts: number;
+  readonly unreachable: readonly HostFailure[];
+  readonly guests: number;
+  readonly changed: number;
+  readonly unchanged: number;
+  readonly skipped: number;
+  readonly failed: number;
+  readonly aborted: boolean;
+}
+
+/** Everything {@link applyCpuModeToHosts} did. */
+export interface FleetReport {
+  readonly results: readonly GuestResult[];
+  readonly summary: FleetSummary;
+}
+
+const DEFAULT_JOBS = 4;
+const POLL_MS = 250;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function selectGuests(session: VirshSession, options: FleetOptions): Promise<string[]> {
+  const names = [...(options.guests ?? [])];
+  if (options.all || options.match !== undefined) {
+    const persistent = await session.listGuests({ all: true, persistent: true });
+    const pattern = options.match === undefined ? undefined : globToRegExp(options.match);
+    for (const name of persistent) {
+      if ((options.all || pattern?.test(name)) && !names.includes(name)) names.push(name);
+    }
+  }
+  return names;
+}
+
+async function waitForShutOff(session: VirshSession, guest: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await session.domstate(guest)) !== 'shut off') {
+    if (Date.now() > deadline || signal?.aborted) {
+      throw new VirtNestedError('GUEST_NOT_SHUT_OFF', `guest "${guest}" did not shut down within ${Math.round(timeoutMs / 1000)} s; it was left running and not changed`);
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+async function oneGuest(session: VirshSession, guest: string, options: FleetOptions): Promise<GuestResult> {
+  const base = {
+    uri: session.uri, guest, mode: options.mode, changed: false, skipped: null, error: null, before: null, after: null,
+    backup: null, dryRun: Boolean(options.dryRun), restarted: false, warnings: [],
+  };
+  const applyOptions = {
+    session,
+    ...(options.dryRun ? { dryRun: true } : {}),
+    ...(options.backupDir ? { backupDir: options.backupDir } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  };
+  try {
+    let wasRunning = false;
+    if (options.shutdown && !options.dryRun) {
+      const state = await session.domstate(guest);
+      if (state !== 'shut off') {
+        wasRunning = state === 'running';
+        await session.shutdown(guest, { mode: 'acpi' });
+        await waitForShutOff(session, guest, options.shutdownTimeoutMs ?? 120_000, options.signal);
+      }
+    }
+    const applied = await applyCpuMode(guest, options.mode, applyOptions).finally(async () => {
+      if (wasRunning) await session.start(guest);
+    });
+    return { ...base, ...applied, skipped: null, error: null, restarted: wasRunning, warnings: applied.warnings };
+  } catch (error) {
+    if (error instanceof GuestNotShutOffError && !options.shutdown) {
+      return { ...base, skipped: error.state === 'running' ? 'running' : error.state, error: null };
+    }
+    const code = error instanceof VirtNestedError ? error.code : 'INTERNAL';
+    const message = error instanceof Error ? error.message : String(error);
+    return { ...base, error: { code, message } };
+  }
+}
+
+/**
+ * Sets the CPU mode of many guests on many hosts in one call. Running guests are skipped and
+ * reported (or, with `shutdown`, shut down, edited and started again). A host that cannot be reached
+ * is reported and does not stop the others.
+ *
+ * @example
+ * const { results, summary } = await applyCpuModeToHosts({
+ *   mode: 'host-model', uris: ['qemu+ssh://root@hv1/system', 'qemu+ssh://root@hv2/system'], all: true,
+ * });
+ * summary.changed // 40
+ */
+export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetReport> {
+  if (!options.guests?.length && !options.all && options.match === undefined) {
+    throw new VirtNestedError('USAGE', 'name the guests, or use --all or --match GLOB');
+  }
+  const open = options.open ?? ((uri: string | undefined) => openVirsh({ ...(uri === undefined ? {} : { uri }), ...(options.signal ? { signal: options.signal } : {}) }));
+  const results: GuestResult[] = [];
+  const unreachable: HostFailure[] = [];
+  let aborted = false;
+  const hosts = [...options.uris];
+
+  const host = async (uri: string | undefined): Promise<void> => {
+    let session: VirshSession;
+    try {
+      session = await open(uri);
+    } catch (error) {
+      unreachable.push({
+        uri: uri ?? '(default)',
+        code: error instanceof VirtNestedError ? error.code : 'INTERNAL',
+        message: error instanceof Error ? error.message : String(error),
+      });
+      return;
+    }
+    try {
+      for (const guest of await selectGuests(session, options)) {
+        if (options.signal?.aborted) { aborted = true; break; }
+        const result = await oneGuest(session, guest, options);
+        results.push(result);
+        options.onResult?.(result);
+      }
+    } catch (error) {
+      unreachable.push({ uri: session.uri, code: error instanceof VirtNestedError ? error.code : 'INTERNAL', message: error instanceof Error ? error.message : String(error) });
+    } finally {
+      await session.close();
+    }
+  };
+
+  const jobs = Math.max(1, options.jobs ?? DEFAULT_JOBS);
+  const queue = [...hosts];
+  await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+    while (queue.length > 0) await host(queue.shift());
+  }));
+
+  const count = (p: (r: GuestResult) => boolean) => results.filter(p).length;
+  return {
+    results,
+    summary: {
+      hosts: hosts.length,
+      unreachable,
+      guests: results.length,
+      changed: count((r) => r.changed && !r.error),
+      unchanged: count((r) => !r.changed && !r.skipped && !r.error),
+      skipped: count((r) => r.skipped !== null),
+      failed: count((r) => r.error !== null),
+      aborted: aborted || Boolean(options.signal?.aborted),
+    },
+  };
+}
+
+/**
+ * The exit code for a fleet run: 0 all done, 1 some guest refused/failed/skipped or some host
+ * unreachable, 2 no host reachable, or every guest failed for a usage-class reason (e.g. not found).
+ *
+ * @example
+ * process.exitCode = fleetExitCode(report);
+ */
+export function fleetExitCode(report: FleetReport): number {
+  const { results, summary } = report;
+  if (results.length === 0 && summary.unreachable.length > 0 && summary.unreachable.length === summary.hosts) return 2;
+  if (results.length > 0 && results.every((r) => r.error && exitCodeFor(new VirtNestedError(r.error.code as never, '')) === 2)) return 2;
+  if (summary.failed || summary.skipped || summary.unreachable.length || summary.aborted) return 1;
+  return 0;
+}
