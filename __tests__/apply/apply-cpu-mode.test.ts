@@ -1,0 +1,163 @@
+import { mkdtempSync, readdirSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyCpuMode } from '../../src/apply/apply-cpu-mode.js';
+import { GuestNotShutOffError, VirtNestedError } from '../../src/errors.js';
+import { openVirsh, type VirshSession } from '../../src/virsh/session.js';
+import { makeTempDir, plainVirsh, removeDir, removeGuests, tcgGuestXml, uniqueName, writeTemp } from '../virsh/throwaway-guests.js';
+
+const guests = new Set<string>();
+let dir: string;
+let backups: string;
+let session: VirshSession;
+
+beforeAll(async () => {
+  dir = await makeTempDir();
+  session = await openVirsh({ uri: 'qemu:///system' });
+});
+afterAll(async () => {
+  await session?.close();
+  await removeGuests(guests);
+  await removeDir(dir);
+});
+beforeEach(() => { backups = mkdtempSync(join(tmpdir(), 'vn-backups-')); });
+afterEach(() => rmSync(backups, { recursive: true, force: true }));
+
+const TOPOLOGY_CPU = "<cpu mode='custom' match='exact' check='full'>\n    <model fallback='allow'>qemu64</model>\n    <topology sockets='1' dies='1' cores='1' threads='1'/>\n  </cpu>";
+
+/** A guest whose CPU can start under TCG (check='partial'), or, with `cpu`, any other. */
+const STARTABLE_CPU = "<cpu mode='custom' match='exact' check='partial'>\n    <model fallback='allow'>qemu64</model>\n  </cpu>";
+
+async function defineGuest(prefix: string, cpu = STARTABLE_CPU): Promise<string> {
+  const name = uniqueName(prefix);
+  guests.add(name);
+  const xml = tcgGuestXml(name, "<graphics type='vnc' passwd='s3cret'/>").replace('</os>\n', `</os>\n  ${cpu}\n`);
+  const r = await plainVirsh(['define', '--file', await writeTemp(dir, `${name}.xml`, xml)]);
+  expect(r.exitCode).toBe(0);
+  return name;
+}
+
+/** The persistent definition, read by a separate plain virsh (which prints a newline after the document). */
+const definition = async (name: string) =>
+  (await plainVirsh(['dumpxml', '--inactive', '--security-info', '--domain', name])).stdout.replace(/\n$/, '');
+
+test('a shut-off guest gets the mode and check, keeps topology and its VNC password, and then starts', async () => {
+  const name = await defineGuest('vn-apply', TOPOLOGY_CPU);
+  const before = await definition(name);
+  // the trap check='partial' avoids: a custom model with check='full' does not start under TCG here
+  expect((await plainVirsh(['start', '--domain', name])).stderr).toContain("guest CPU doesn't match specification: extra features");
+  const result = await applyCpuMode(name, 'host-model', { session, backupDir: backups });
+  const after = await definition(name);
+  expect(result).toMatchObject({ guest: name, uri: 'qemu:///system', mode: 'host-model', changed: true, dryRun: false });
+  expect(result.before).toMatchObject({ mode: 'custom', match: 'exact', check: 'full' });
+  expect(result.after).toMatchObject({ mode: 'host-model', check: 'partial', topology: { sockets: 1, dies: 1, cores: 1, threads: 1 } });
+  expect(after).toContain("<cpu mode='host-model' check='partial'>\n    <topology sockets='1' dies='1' cores='1' threads='1'/>\n  </cpu>");
+  expect(after).toContain("passwd='s3cret'");
+  // only the <cpu> element differs
+  const strip = (x: string) => x.replace(/<cpu[\s\S]*?<\/cpu>/, '<cpu/>');
+  expect(strip(after)).toBe(strip(before));
+  // the backup is the old definition, mode 0600, secrets included
+  expect(readdirSync(backups)).toHaveLength(1);
+  expect(result.backup).toBe(join(backups, readdirSync(backups)[0] as string));
+  expect(statSync(result.backup as string).mode & 0o777).toBe(0o600);
+  expect(readFileSync(result.backup as string, 'utf8')).toBe(before);
+  expect(result.warnings).toContain('while the guest runs nested guests it cannot be saved or live-migrated; stop them first');
+  // the guest starts with its new CPU
+  expect((await plainVirsh(['start', '--domain', name])).exitCode).toBe(0);
+  await plainVirsh(['destroy', '--domain', name]);
+});
+
+test('a second run reports unchanged and defines nothing', async () => {
+  const name = await defineGuest('vn-apply-twice');
+  await applyCpuMode(name, 'host-model', { session, backupDir: backups });
+  const once = await definition(name);
+  rmSync(backups, { recursive: true, force: true });
+  const again = await applyCpuMode(name, 'host-model', { session, backupDir: backups });
+  expect(again).toMatchObject({ changed: false, backup: null });
+  expect(await definition(name)).toBe(once);
+  expect(() => readdirSync(backups)).toThrow();
+});
+
+test('a running guest is refused and its definition is byte-identical', async () => {
+  const name = await defineGuest('vn-apply-running');
+  const before = await definition(name);
+  expect((await plainVirsh(['start', '--domain', name])).exitCode).toBe(0);
+  try {
+    const error = await applyCpuMode(name, 'host-model', { session, backupDir: backups }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GuestNotShutOffError);
+    expect((error as GuestNotShutOffError).state).toBe('running');
+    expect((error as Error).message).toBe(`guest "${name}" is running; shut it off first (virsh -c qemu:///system shutdown ${name}), then run set-cpu again`);
+    expect(await definition(name)).toBe(before);
+  } finally {
+    await plainVirsh(['destroy', '--domain', name]);
+  }
+});
+
+test('dry run reports the change and changes nothing', async () => {
+  const name = await defineGuest('vn-apply-dry');
+  const before = await definition(name);
+  const result = await applyCpuMode(name, 'host-model', { session, backupDir: backups, dryRun: true });
+  expect(result).toMatchObject({ changed: true, dryRun: true, backup: null, after: { mode: 'host-model', check: 'partial' } });
+  expect(await definition(name)).toBe(before);
+});
+
+test('host-passthrough on a TCG guest is refused by domcapabilities, nothing changed', async () => {
+  const name = await defineGuest('vn-apply-pt');
+  const before = await definition(name);
+  const error = await applyCpuMode(name, 'host-passthrough', { session, backupDir: backups }).catch((e: unknown) => e);
+  expect((error as VirtNestedError).code).toBe('MODE_UNSUPPORTED');
+  expect((error as Error).message).toBe(`host-passthrough is not supported for guest "${name}" (qemu x86_64 pc-i440fx-7.2) according to libvirt's domcapabilities at qemu:///system; nothing was changed`);
+  expect(await definition(name)).toBe(before);
+});
+
+test('a define that libvirt rejects restores nothing-changed and reports libvirt\'s message', async () => {
+  const name = await defineGuest('vn-apply-reject');
+  const before = await definition(name);
+  const error = await applyCpuMode(name, 'host-model', {
+    session, backupDir: backups, transform: (xml) => xml.replace("<memory unit='KiB'>", "<memory unit='bogus'>"),
+  }).catch((e: unknown) => e);
+  expect((error as VirtNestedError).code).toBe('DEFINE_FAILED');
+  expect((error as Error).message).toMatch(new RegExp(`^libvirt refused the new definition of guest "${name}": .+; the original is kept \\(backup: ${backups}/.+\\.xml\\)$`));
+  expect(await definition(name)).toBe(before);
+});
+
+test('a define whose result is not what was asked is rolled back from the backup', async () => {
+  const name = await defineGuest('vn-apply-verify');
+  const before = await definition(name);
+  const error = await applyCpuMode(name, 'host-model', {
+    session, backupDir: backups, transform: (xml) => xml.replace("mode='host-model' check='partial'", "mode='host-model' check='none'"),
+  }).catch((e: unknown) => e);
+  expect((error as VirtNestedError).code).toBe('VERIFY_FAILED');
+  expect((error as Error).message).toMatch(/^after define, guest ".+" has cpu mode='host-model' check='none', not mode='host-model' check='partial'; the original was restored from .+\.xml$/);
+  expect(await definition(name)).toBe(before);
+});
+
+test('compare-and-swap: a guest started meanwhile is refused, nothing changed', async () => {
+  const name = await defineGuest('vn-apply-race-start');
+  const before = await definition(name);
+  try {
+    const error = await applyCpuMode(name, 'host-model', {
+      session, backupDir: backups, beforeRecheck: async () => { await plainVirsh(['start', '--domain', name]); },
+    }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`guest "${name}" became running while it was being edited; nothing was changed`);
+    expect(await definition(name)).toBe(before);
+  } finally {
+    await plainVirsh(['destroy', '--domain', name]);
+  }
+});
+
+test('compare-and-swap: a definition edited meanwhile is refused, and the other edit is kept', async () => {
+  const name = await defineGuest('vn-apply-race-edit');
+  let theirs = '';
+  const error = await applyCpuMode(name, 'host-model', {
+    session, backupDir: backups,
+    beforeRecheck: async () => {
+      const edited = (await definition(name)).replace('</name>', '</name>\n  <description>edited by another tool</description>');
+      await plainVirsh(['define', '--file', await writeTemp(dir, `${name}-other.xml`, edited)]);
+      theirs = await definition(name);
+    },
+  }).catch((e: unknown) => e);
+  expect((error as VirtNestedError).code).toBe('GUEST_CHANGED');
+  expect(await definition(name)).toBe(theirs);
+  expect(theirs).toContain('edited by another tool');
+});

@@ -1,0 +1,94 @@
+/**
+ * `virsh domcapabilities`: what a host's emulator can run, read before defining a CPU mode.
+ */
+
+import { XMLParser } from 'fast-xml-parser';
+import { VirshError, VirtNestedError } from '../errors.js';
+import type { VirshRunner } from './domain-commands.js';
+import type { VirshRunOptions } from './session.js';
+
+/** Options of `domcapabilities`; each narrows the answer to one emulator, as in virsh. */
+export interface DomcapabilitiesOptions extends VirshRunOptions {
+  /** `--virttype`: the domain type, e.g. `kvm` or `qemu`. */
+  virttype?: string;
+  /** `--arch`, e.g. `x86_64`. */
+  arch?: string;
+  /** `--machine`, e.g. `pc-q35-7.2`. */
+  machine?: string;
+  /** `--emulator`: the emulator binary path. */
+  emulator?: string;
+}
+
+/** Which `<cpu mode=…>` values a host supports, from `<domainCapabilities><cpu><mode supported=…>`. */
+export interface CpuModesSupported {
+  'host-model': boolean;
+  'host-passthrough': boolean;
+  maximum: boolean;
+  custom: boolean;
+}
+
+/**
+ * `virsh domcapabilities [--virttype T] [--arch A] [--machine M] [--emulator E]`: the XML, or
+ * `undefined` when the connection's driver has no domcapabilities (libvirt's test driver: "this
+ * function is not supported by the connection driver"), so that a caller can say "cannot check" and go
+ * on. Any other failure (e.g. `--virttype kvm` on a host without KVM) throws `VIRSH_FAILED`.
+ *
+ * @example
+ * const caps = await domcapabilities(session, { virttype: 'kvm', arch: 'x86_64' });
+ * if (caps === undefined) console.warn('cannot check CPU modes'); else console.log(cpuModesSupported(caps));
+ */
+export async function domcapabilities(runner: VirshRunner, options: DomcapabilitiesOptions = {}): Promise<string | undefined> {
+  const args = ['domcapabilities'];
+  for (const [option, value] of [
+    ['--virttype', options.virttype],
+    ['--arch', options.arch],
+    ['--machine', options.machine],
+    ['--emulatorbin', options.emulator],
+  ] as const) {
+    if (value !== undefined) args.push(option, value);
+  }
+  try {
+    return (await runner.run(args, options)).stdout;
+  } catch (error) {
+    if (error instanceof VirshError && error.code === 'VIRSH_FAILED' && /not supported by the connection driver/.test(error.stderr)) return undefined;
+    throw error;
+  }
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  processEntities: false,
+  isArray: (tagName) => tagName === 'mode',
+});
+
+/**
+ * Reads which CPU modes a domcapabilities document says are supported. A mode the document does not
+ * list counts as unsupported. Throws `XML_MALFORMED` for text that is not a `<domainCapabilities>`
+ * document.
+ *
+ * @example
+ * cpuModesSupported(xml); // → { 'host-model': true, 'host-passthrough': false, maximum: true, custom: true }
+ */
+export function cpuModesSupported(xml: string): CpuModesSupported {
+  let document: unknown;
+  try {
+    document = parser.parse(xml);
+  } catch (error) {
+    throw new VirtNestedError('XML_MALFORMED', `domcapabilities XML is malformed (${(error as Error).message.split('\n')[0]}); pass what virsh domcapabilities printed`);
+  }
+  const root = (document as { domainCapabilities?: unknown } | undefined)?.domainCapabilities;
+  // An empty <domainCapabilities/> parses to '' (no children, no attributes).
+  if (root !== '' && (root === null || typeof root !== 'object')) {
+    throw new VirtNestedError('XML_MALFORMED', 'domcapabilities XML has no <domainCapabilities> root; pass what virsh domcapabilities printed');
+  }
+  const cpu = typeof root === 'object' ? (root as { cpu?: { mode?: unknown } }).cpu : undefined;
+  const modes = Array.isArray(cpu?.mode) ? (cpu.mode as Array<{ name?: unknown; supported?: unknown }>) : [];
+  const supported = (name: string): boolean => modes.some((mode) => mode.name === name && mode.supported === 'yes');
+  return {
+    'host-model': supported('host-model'),
+    'host-passthrough': supported('host-passthrough'),
+    maximum: supported('maximum'),
+    custom: supported('custom'),
+  };
+}
