@@ -84,6 +84,7 @@ if they were running before; without it they are skipped and reported, never sto
 Examples:
   virt-nested set-cpu web-1 --mode host-model
   virt-nested set-cpu web-1 --mode host-model -c qemu+ssh://root@hv1/system --dry-run
+  virt-nested set-cpu --mode host-model -- '-odd name'     (a name starting with '-' goes after --)
   virt-nested set-cpu --file templates/web.xml --mode host-model --write
   virt-nested set-cpu --file templates/web.xml --mode host-passthrough --diff
 
