@@ -12,3 +12,4 @@ export { parseDomain, type ParseDomainOptions } from './domain/parse-domain.js';
 export { serializeDomain } from './domain/serialize-domain.js';
 export { setCpuMode, CPU_MODES, type CpuCheck, type SetCpuModeOptions } from './cpu/set-cpu-mode.js';
 export { warningsFor, VIRTUALIZATION_FEATURES } from './cpu/warnings.js';
+export * from './host/index.js';

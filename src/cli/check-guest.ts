@@ -1,7 +1,29 @@
-import type { CliIo } from './io.js';
+/**
+ * `virt-nested check-guest [--json]`: does the machine it runs on have vmx/svm? With guest names,
+ * `--all` or `--match`, the running guests are asked from the host instead (check-running-guest).
+ * Exit 0 when nested virtualization is available, 1 when not.
+ */
 import { VirtNestedError } from '../errors.js';
+import { checkGuest } from '../host/index.js';
+import { formatChecklist, hostRoot } from './check-host.js';
+import type { CliIo } from './io.js';
 
-/** `virt-nested check-guest`: not built yet. */
-export async function run(_args: string[], _options: Record<string, unknown>, _io: CliIo): Promise<number> {
-  throw new VirtNestedError('USAGE', 'check-guest is not available yet');
+/**
+ * Runs `check-guest` and returns its exit code.
+ *
+ * @example
+ * process.exitCode = await run([], {}, processIo());
+ */
+export async function run(args: string[], options: Record<string, unknown>, io: CliIo): Promise<number> {
+  if (args.length > 0 || options['all'] || options['match'] !== undefined) {
+    return (await import('./check-running-guest.js')).run(args, options, io);
+  }
+  const connect = Array.isArray(options['connect']) ? (options['connect'] as string[]) : [];
+  if (connect.length > 0 || options['hostsFile'] !== undefined) {
+    throw new VirtNestedError('USAGE', 'check-guest with -c or --hosts-file needs GUEST names, --all or --match; without them it checks this machine');
+  }
+  const report = await checkGuest({ root: hostRoot(io.env) });
+  if (options['json']) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+  else io.stdout(formatChecklist(report.checks, `verdict: nested virtualization is ${report.ok ? 'available' : 'not available'} in this machine`));
+  return report.ok ? 0 : 1;
 }

@@ -1,0 +1,124 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { copyFixture, removeCopies } from '../host/fixture-trees.js';
+
+afterEach(removeCopies);
+
+function capture(env: NodeJS.ProcessEnv): CliIo & { out: string; err: string } {
+  const io = { out: '', err: '', env, isTTY: false, stdout: (s: string) => { io.out += s; }, stderr: (s: string) => { io.err += s; } };
+  return io;
+}
+
+const KVM_CONF = 'etc/modprobe.d/kvm.conf';
+
+test('writes kvm.conf and says so; the second run changes nothing', async () => {
+  const root = await copyFixture('intel-nested-off');
+  const io = capture({ VIRT_NESTED_ROOT: root });
+  expect(await main(['enable-host'], io)).toBe(0);
+  expect(io.out).toBe(
+    '✓ created /etc/modprobe.d/kvm.conf, which sets nested=1 for kvm_intel\n' +
+      '– kvm_intel was not reloaded, so nested=1 applies at its next load\n' +
+      '  fix: run: virt-nested enable-host --reload\n',
+  );
+  expect(await readFile(join(root, KVM_CONF), 'utf8')).toBe('options kvm_intel nested=1\n');
+  const mtime = (await stat(join(root, KVM_CONF))).mtimeMs;
+  const again = capture({ VIRT_NESTED_ROOT: root });
+  expect(await main(['enable-host'], again)).toBe(0);
+  expect(again.out.split('\n')[0]).toBe('✓ /etc/modprobe.d/kvm.conf already turns nested on for kvm_intel');
+  expect((await stat(join(root, KVM_CONF))).mtimeMs).toBe(mtime);
+});
+
+test('--dry-run prints the plan with a diff and changes nothing', async () => {
+  const root = await copyFixture('intel-kvm-conf-with-other-options');
+  const before = await readFile(join(root, KVM_CONF), 'utf8');
+  const io = capture({ VIRT_NESTED_ROOT: root });
+  expect(await main(['enable-host', '--dry-run'], io)).toBe(0);
+  expect(io.out).toBe(
+    '– would update /etc/modprobe.d/kvm.conf to set nested=1 for kvm_intel\n' +
+      '– kvm_intel was not reloaded, so nested=1 applies at its next load\n' +
+      '  fix: run: virt-nested enable-host --reload\n' +
+      '--- /etc/modprobe.d/kvm.conf\n' +
+      '+++ /etc/modprobe.d/kvm.conf\n' +
+      '@@ -1,3 +1,3 @@\n' +
+      ' # KVM options for this host\n' +
+      '-options kvm_intel nested=0 enable_apicv=1\n' +
+      '+options kvm_intel nested=1 enable_apicv=1\n' +
+      ' options kvm ignore_msrs=1\n' +
+      'dry run: nothing was changed\n',
+  );
+  expect(await readFile(join(root, KVM_CONF), 'utf8')).toBe(before);
+});
+
+test('--dry-run of a new file diffs from /dev/null', async () => {
+  const root = await copyFixture('amd-nested-1');
+  const io = capture({ VIRT_NESTED_ROOT: root });
+  expect(await main(['enable-host', '--dry-run'], io)).toBe(0);
+  expect(io.out).toContain('--- /dev/null\n+++ /etc/modprobe.d/kvm.conf\n@@ -0,0 +1,1 @@\n+options kvm_amd nested=1\ndry run: nothing was changed\n');
+  expect(await readdir(root)).not.toContain('etc');
+});
+
+test('a nested=0 left in a later file: exit 1; with --fix-conflicts: exit 0', async () => {
+  const root = await copyFixture('intel-nested0-override-in-later-file');
+  const io = capture({ VIRT_NESTED_ROOT: root });
+  expect(await main(['enable-host'], io)).toBe(1);
+  expect(io.out).toBe(
+    '✓ /etc/modprobe.d/kvm.conf already turns nested on for kvm_intel\n' +
+      '✗ /etc/modprobe.d/zz-local.conf line 2 sets nested=0 for kvm_intel after /etc/modprobe.d/kvm.conf, so nested stays off at the next load\n' +
+      '  fix: run: virt-nested enable-host --fix-conflicts\n' +
+      "✓ kvm_intel's nested parameter already reads Y\n",
+  );
+  const fixed = capture({ VIRT_NESTED_ROOT: root });
+  expect(await main(['enable-host', '--fix-conflicts'], fixed)).toBe(0);
+  expect(fixed.out.split('\n')[1]).toBe('✓ commented out nested=0 for kvm_intel in /etc/modprobe.d/zz-local.conf line 2, which overrode /etc/modprobe.d/kvm.conf');
+  expect(await main(['check-host', '-c', 'test:///default'], capture({ VIRT_NESTED_ROOT: root }))).toBe(0);
+});
+
+// --dry-run as well: whatever libvirt answers, a test never runs the real modprobe.
+test('--reload with a guest running (libvirt\'s test driver always runs "test"): exit 1, nothing changed', async () => {
+  const root = await copyFixture('intel-kvm-conf-with-other-options');
+  const before = await readFile(join(root, KVM_CONF), 'utf8');
+  const io = capture({ VIRT_NESTED_ROOT: root });
+  expect(await main(['enable-host', '--reload', '--dry-run', '-c', 'test:///default'], io)).toBe(1);
+  expect([io.out, io.err]).toEqual([
+    '',
+    'virt-nested: guest "test" is running on test:///default, so kvm_intel was not reloaded and nothing was changed; shut it down first (virsh shutdown test) or run without --reload\n',
+  ]);
+  expect(await readFile(join(root, KVM_CONF), 'utf8')).toBe(before);
+});
+
+test('not x86: refused, exit 1', async () => {
+  const root = await copyFixture('aarch64');
+  const io = capture({ VIRT_NESTED_ROOT: root });
+  expect(await main(['enable-host'], io)).toBe(1);
+  expect(io.err).toBe('virt-nested: nested virtualization is only supported on x86, and this CPU is aarch64, so enable-host changed nothing\n');
+});
+
+test('libvirt unreachable for --reload: exit 2', async () => {
+  const root = await copyFixture('intel-nested-off');
+  const io = capture({ VIRT_NESTED_ROOT: root });
+  expect(await main(['enable-host', '--reload', '--dry-run', '-c', 'qemu+unix:///system?socket=/nonexistent'], io)).toBe(2);
+  expect(io.err).toBe(
+    "virt-nested: cannot ask libvirt at qemu+unix:///system?socket=/nonexistent which guests are running (Failed to connect socket to '/nonexistent': No such file or directory), so nothing was changed; start libvirtd or run without --reload\n",
+  );
+});
+
+test('--json prints exactly the result', async () => {
+  const root = await copyFixture('amd-nested-0');
+  const io = capture({ VIRT_NESTED_ROOT: root });
+  expect(await main(['enable-host', '--json'], io)).toBe(0);
+  const result = JSON.parse(io.out) as Record<string, unknown>;
+  expect(result).toMatchObject({
+    ok: true,
+    dryRun: false,
+    module: 'kvm_amd',
+    path: '/etc/modprobe.d/kvm.conf',
+    changes: [{ path: '/etc/modprobe.d/kvm.conf', before: 'options kvm-amd nested=0\n', after: 'options kvm-amd nested=1\n', mode: 0o644 }],
+    conflicts: [],
+    commands: [],
+    reload: 'not-requested',
+    nested: '0',
+  });
+  expect(io.out).toBe(`${JSON.stringify(result, null, 2)}\n`);
+});

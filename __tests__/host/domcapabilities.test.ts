@@ -1,0 +1,32 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { lastMessage, parseCpuModes } from '../../src/host/domcapabilities.js';
+
+const CORPUS = new URL('../../../shared/corpus/libvirt-9.0.0/domcaps/', import.meta.url);
+
+test('host-model and host-passthrough from libvirt\'s own domcapabilities outputs', () => {
+  const read = (name: string) => parseCpuModes(readFileSync(new URL(name, CORPUS), 'utf8'));
+  expect(read('qemu_7.2.0.x86_64.xml')).toEqual({ hostModel: true, hostPassthrough: true });
+  expect(read('qemu_4.2.0.aarch64.xml')).toEqual({ hostModel: false, hostPassthrough: true });
+  expect(read('empty.xml')).toEqual({ hostModel: false, hostPassthrough: false });
+  expect(read('bhyve_basic.x86_64.xml')).toEqual({ hostModel: false, hostPassthrough: false });
+});
+
+test('every corpus document answers for host-model', () => {
+  const names = readdirSync(CORPUS).filter((name) => name.endsWith('.xml'));
+  expect(names.length).toBeGreaterThan(50);
+  for (const name of names) {
+    const modes = parseCpuModes(readFileSync(new URL(name, CORPUS), 'utf8'));
+    expect({ name, known: typeof modes.hostModel }).toEqual({ name, known: 'boolean' });
+  }
+});
+
+test('a document without modes, or not XML, answers nothing', () => {
+  expect(parseCpuModes('<domainCapabilities/>')).toEqual({ hostModel: undefined, hostPassthrough: undefined });
+  expect(parseCpuModes('<<<')).toEqual({ hostModel: undefined, hostPassthrough: undefined });
+  expect(parseCpuModes("<domainCapabilities><cpu><mode name='host-model' supported='yes'/></cpu></domainCapabilities>")).toEqual({ hostModel: true, hostPassthrough: undefined });
+});
+
+test("libvirt's last message, without virsh's prefix", () => {
+  expect(lastMessage('error: failed to connect to the hypervisor\nerror: Failed to connect socket to \'/nonexistent\': No such file or directory\n')).toBe("Failed to connect socket to '/nonexistent': No such file or directory");
+  expect(lastMessage('')).toBe('');
+});

@@ -1,0 +1,95 @@
+/**
+ * Asking libvirt which CPU modes it offers KVM guests (`virsh domcapabilities --virttype kvm`), as
+ * advice: no answer (virsh missing, libvirt down, a driver without domcapabilities) is "cannot
+ * check", never an error.
+ */
+import { XMLParser } from 'fast-xml-parser';
+import type { CommandRunner } from './run-command.js';
+
+/**
+ * The URI asked when the caller names none: the local system libvirtd, which runs KVM guests.
+ *
+ * @example
+ * await readLibvirtCpuModes(runCommand, DEFAULT_HOST_URI);
+ */
+export const DEFAULT_HOST_URI = 'qemu:///system';
+
+/**
+ * libvirt's answer for the CPU modes that give a guest nested virtualization.
+ *
+ * @example
+ * const modes: LibvirtCpuModes = { uri: 'qemu:///system', hostModel: true, hostPassthrough: true, error: undefined };
+ */
+export interface LibvirtCpuModes {
+  readonly uri: string;
+  /** `<mode name='host-model' supported='yes'>`; `undefined` when libvirt gave no answer. */
+  readonly hostModel: boolean | undefined;
+  readonly hostPassthrough: boolean | undefined;
+  /** Why there is no answer: libvirt's own last message. */
+  readonly error: string | undefined;
+}
+
+interface ModeElement {
+  name?: unknown;
+  supported?: unknown;
+}
+
+/**
+ * Reads `host-model` and `host-passthrough` support from a `domcapabilities` document; a mode the
+ * document does not list is `undefined`.
+ *
+ * @example
+ * parseCpuModes("<domainCapabilities><cpu><mode name='host-model' supported='yes'/></cpu></domainCapabilities>");
+ * // { hostModel: true, hostPassthrough: undefined }
+ */
+export function parseCpuModes(xml: string): { hostModel: boolean | undefined; hostPassthrough: boolean | undefined } {
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    processEntities: false,
+    isArray: (name) => name === 'mode',
+  });
+  let modes: ModeElement[] = [];
+  try {
+    const document = parser.parse(xml) as { domainCapabilities?: { cpu?: { mode?: ModeElement[] } } };
+    modes = document.domainCapabilities?.cpu?.mode ?? [];
+  } catch {
+    modes = [];
+  }
+  const supported = (name: string): boolean | undefined => {
+    const mode = modes.find((m) => m.name === name);
+    return mode === undefined ? undefined : mode.supported === 'yes';
+  };
+  return { hostModel: supported('host-model'), hostPassthrough: supported('host-passthrough') };
+}
+
+/**
+ * The last line libvirt printed, without virsh's `error: ` prefix: its most specific message.
+ *
+ * @example
+ * lastMessage('error: failed to connect to the hypervisor\nerror: Failed to connect socket\n'); // 'Failed to connect socket'
+ */
+export function lastMessage(stderr: string): string {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  return (lines[lines.length - 1] ?? '').replace(/^error: /, '');
+}
+
+/**
+ * Asks libvirt at `uri` for its kvm domcapabilities through `run`; never throws.
+ *
+ * @example
+ * const modes = await readLibvirtCpuModes(runCommand, 'qemu:///system');
+ */
+export async function readLibvirtCpuModes(run: CommandRunner, uri: string): Promise<LibvirtCpuModes> {
+  const noAnswer = (error: string): LibvirtCpuModes => ({ uri, hostModel: undefined, hostPassthrough: undefined, error });
+  let result;
+  try {
+    result = await run('virsh', ['-c', uri, 'domcapabilities', '--virttype', 'kvm']);
+  } catch (error) {
+    return noAnswer(error instanceof Error ? error.message : String(error));
+  }
+  if (result.exitCode !== 0) return noAnswer(lastMessage(result.stderr) || `virsh exited with ${result.exitCode}`);
+  const modes = parseCpuModes(result.stdout);
+  if (modes.hostModel === undefined && modes.hostPassthrough === undefined) return noAnswer('virsh domcapabilities listed no CPU modes');
+  return { uri, ...modes, error: undefined };
+}

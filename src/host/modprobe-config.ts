@@ -1,0 +1,378 @@
+/**
+ * `/etc/modprobe.d` read as modprobe (kmod) reads it: every `*.conf` of its directories, one list
+ * sorted by file name (a name in `/etc/modprobe.d` hides the same name further down), backslash
+ * line continuations, `#` comment lines, `kvm-intel` and `kvm_intel` the same module; then
+ * `module.param=value` words of the kernel command line. modprobe passes a module all its
+ * `options`, in that order, and for a repeated parameter the kernel keeps the last value.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import type { KvmModule } from './cpuinfo.js';
+import { pathInRoot, readTextIfExists } from './root-files.js';
+
+/**
+ * The directories modprobe reads, highest priority first (kmod's own order).
+ *
+ * @example
+ * MODPROBE_DIRECTORIES[0]; // '/etc/modprobe.d'
+ */
+export const MODPROBE_DIRECTORIES: readonly string[] = [
+  '/etc/modprobe.d',
+  '/run/modprobe.d',
+  '/usr/local/lib/modprobe.d',
+  '/usr/lib/modprobe.d',
+  '/lib/modprobe.d',
+];
+
+/**
+ * Where `enableHost` keeps its `options` line, as the seed says.
+ *
+ * @example
+ * await readFile(join(root, KVM_CONF_PATH), 'utf8');
+ */
+export const KVM_CONF_PATH = '/etc/modprobe.d/kvm.conf';
+
+/**
+ * Stands for the kernel command line in {@link ModuleParameter.path}.
+ *
+ * @example
+ * if (setting.path === KERNEL_CMDLINE_PATH) console.log('set at boot');
+ */
+export const KERNEL_CMDLINE_PATH = '/proc/cmdline';
+
+/**
+ * One configuration file, with its path as seen on the host.
+ *
+ * @example
+ * const file: ModprobeFile = { path: '/etc/modprobe.d/kvm.conf', text: 'options kvm_intel nested=1\n' };
+ */
+export interface ModprobeFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+/**
+ * One kernel parameter of an `options` line, as the kernel splits it (whitespace, double quotes).
+ * `start`/`end` are offsets in the logical line's `text`.
+ *
+ * @example
+ * const param: KernelParameter = { name: 'nested', value: '1', start: 18, end: 26 };
+ */
+export interface KernelParameter {
+  readonly name: string;
+  /** `undefined` for a bare name (`nested`), which a boolean parameter takes as on. */
+  readonly value: string | undefined;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * One logical line: physical lines joined where one ends with a backslash.
+ *
+ * @example
+ * parseModprobeText('options kvm_intel \\\n nested=1\n')[0]?.text; // 'options kvm_intel  nested=1'
+ */
+export interface ModprobeLine {
+  /** 1-based number of the physical line it starts on. */
+  readonly line: number;
+  /** Offsets in the file's text: where the line starts, and where it ends (before its newline). */
+  readonly start: number;
+  readonly end: number;
+  /** The line as modprobe sees it. */
+  readonly text: string;
+  /** For each character of `text`, its offset in the file's text. */
+  readonly offsets: readonly number[];
+  /** Set for an `options MODULE PARAMS` line. */
+  readonly options: { readonly module: string; readonly parameters: readonly KernelParameter[] } | undefined;
+}
+
+/**
+ * A parameter given to a module by the configuration, where modprobe finds it.
+ *
+ * @example
+ * const setting: ModuleParameter = { path: '/etc/modprobe.d/kvm.conf', line: 1, module: 'kvm-intel', name: 'nested', value: '1', text: 'options kvm-intel nested=1' };
+ */
+export interface ModuleParameter {
+  /** The file, as seen on the host, or {@link KERNEL_CMDLINE_PATH}. */
+  readonly path: string;
+  readonly line: number;
+  /** The module as the file spells it. */
+  readonly module: string;
+  readonly name: string;
+  readonly value: string | undefined;
+  /** The whole logical line (or command-line word) that gives it. */
+  readonly text: string;
+}
+
+const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
+const isFieldSeparator = (c: string | undefined): boolean => c === ' ' || c === '\t';
+
+/**
+ * The name modprobe uses for a module: dashes are underscores.
+ *
+ * @example
+ * moduleName('kvm-intel'); // 'kvm_intel'
+ */
+export function moduleName(spelled: string): string {
+  return spelled.replaceAll('-', '_');
+}
+
+function logicalLines(text: string): Array<Omit<ModprobeLine, 'options'>> {
+  const lines: Array<Omit<ModprobeLine, 'options'>> = [];
+  let i = 0;
+  let physical = 1;
+  while (i < text.length) {
+    const start = i;
+    const line = physical;
+    let joined = '';
+    const offsets: number[] = [];
+    while (i < text.length && text[i] !== '\n') {
+      if (text[i] === '\\') {
+        if (text[i + 1] === '\n') {
+          i += 2;
+          physical += 1;
+          continue;
+        }
+        // modprobe drops a backslash before any other character and keeps that character.
+        if (i + 1 < text.length) {
+          joined += text[i + 1];
+          offsets.push(i + 1);
+        }
+        i += 2;
+        continue;
+      }
+      joined += text[i];
+      offsets.push(i);
+      i += 1;
+    }
+    lines.push({ line, start, end: Math.min(i, text.length), text: joined, offsets });
+    if (i < text.length) {
+      i += 1;
+      physical += 1;
+    }
+  }
+  return lines;
+}
+
+/** The kernel's own splitting of a parameter string (`next_arg` in kernel/params.c). */
+function kernelParameters(text: string, from: number): KernelParameter[] {
+  const parameters: KernelParameter[] = [];
+  let i = from;
+  for (;;) {
+    while (i < text.length && isSpace(text[i])) i += 1;
+    if (i >= text.length) return parameters;
+    const start = i;
+    let inQuote = false;
+    if (text[i] === '"') {
+      inQuote = true;
+      i += 1;
+    }
+    const bodyStart = i;
+    let equals = -1;
+    for (; i < text.length; i += 1) {
+      if (isSpace(text[i]) && !inQuote) break;
+      if (equals < 0 && text[i] === '=') equals = i;
+      if (text[i] === '"') inQuote = !inQuote;
+    }
+    const stripQuote = (s: string) => (s.endsWith('"') ? s.slice(0, -1) : s);
+    if (equals < 0) {
+      const name = text.slice(bodyStart, i);
+      parameters.push({ name: bodyStart > start ? stripQuote(name) : name, value: undefined, start, end: i });
+    } else {
+      let value = text.slice(equals + 1, i);
+      if (value.startsWith('"')) value = stripQuote(value.slice(1));
+      else if (bodyStart > start) value = stripQuote(value);
+      parameters.push({ name: text.slice(bodyStart, equals), value, start, end: i });
+    }
+  }
+}
+
+function optionsOf(text: string): ModprobeLine['options'] {
+  if (text === '' || text.startsWith('#')) return undefined;
+  let i = 0;
+  const field = () => {
+    while (i < text.length && isFieldSeparator(text[i])) i += 1;
+    const start = i;
+    while (i < text.length && !isFieldSeparator(text[i])) i += 1;
+    return text.slice(start, i);
+  };
+  if (field() !== 'options') return undefined;
+  const module = field();
+  // modprobe ignores `options MODULE` with nothing after the separator as a bad line.
+  if (module === '' || i + 1 >= text.length) return undefined;
+  return { module, parameters: kernelParameters(text, i + 1) };
+}
+
+/**
+ * Splits a modprobe.d file into logical lines, with the `options` lines parsed.
+ *
+ * @example
+ * parseModprobeText('# kvm\noptions kvm_intel nested=1\n')[1]?.options?.parameters[0]?.value; // '1'
+ */
+export function parseModprobeText(text: string): ModprobeLine[] {
+  return logicalLines(text).map((line) => ({ ...line, options: optionsOf(line.text) }));
+}
+
+/**
+ * How the kernel reads a boolean parameter (`kstrtobool`): `true`, `false`, or `undefined` for a
+ * value it rejects (then the module does not load). A bare parameter (`nested`) is on.
+ *
+ * @example
+ * kernelBool('Y'); // true
+ * kernelBool('0'); // false
+ */
+export function kernelBool(value: string | undefined): boolean | undefined {
+  if (value === undefined) return true;
+  const first = value[0];
+  if (first === 'y' || first === 'Y' || first === 't' || first === 'T' || first === '1') return true;
+  if (first === 'n' || first === 'N' || first === 'f' || first === 'F' || first === '0') return false;
+  if (first === 'o' || first === 'O') {
+    if (value[1] === 'n' || value[1] === 'N') return true;
+    if (value[1] === 'f' || value[1] === 'F') return false;
+  }
+  return undefined;
+}
+
+/**
+ * Reads the configuration files under `root` in the order modprobe reads them.
+ *
+ * @example
+ * const files = await readModprobeFiles('/'); // [{ path: '/etc/modprobe.d/kvm.conf', text: '…' }, …]
+ */
+export async function readModprobeFiles(root: string): Promise<ModprobeFile[]> {
+  const chosen = new Map<string, string>();
+  for (const directory of MODPROBE_DIRECTORIES) {
+    let names: string[];
+    try {
+      names = await readdir(pathInRoot(root, directory));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (name.startsWith('.') || !(name.endsWith('.conf') || name.endsWith('.alias'))) continue;
+      if (name.length < 6 || chosen.has(name)) continue;
+      const path = `${directory}/${name}`;
+      const isDirectory = await stat(pathInRoot(root, path)).then((s) => s.isDirectory(), () => false);
+      if (!isDirectory) chosen.set(name, path);
+    }
+  }
+  const names = [...chosen.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const files: ModprobeFile[] = [];
+  for (const name of names) {
+    const path = chosen.get(name) as string;
+    // A name masked by a link to /dev/null, or one that cannot be read, gives modprobe nothing.
+    const text = await readFile(pathInRoot(root, path), 'utf8').catch(() => '');
+    files.push({ path, text });
+  }
+  return files;
+}
+
+/**
+ * The `module.param=value` words of a kernel command line, which modprobe adds after the files.
+ *
+ * @example
+ * parseKernelCmdline('ro quiet kvm-intel.nested=0\n'); // [{ path: '/proc/cmdline', line: 1, module: 'kvm-intel', name: 'nested', value: '0', text: 'kvm-intel.nested=0' }]
+ */
+export function parseKernelCmdline(text: string): ModuleParameter[] {
+  const parameters: ModuleParameter[] = [];
+  for (const word of text.split('\n')[0]?.split(' ') ?? []) {
+    const dot = word.indexOf('.');
+    const equals = word.indexOf('=');
+    if (dot <= 0 || (equals >= 0 && equals < dot)) continue;
+    const param = word.slice(dot + 1);
+    const paramEquals = param.indexOf('=');
+    parameters.push({
+      path: KERNEL_CMDLINE_PATH,
+      line: 1,
+      module: word.slice(0, dot),
+      name: paramEquals < 0 ? param : param.slice(0, paramEquals),
+      value: paramEquals < 0 ? undefined : param.slice(paramEquals + 1),
+      text: word,
+    });
+  }
+  return parameters;
+}
+
+/**
+ * Every value the configuration gives one parameter of one module, in the order the kernel
+ * receives them (so the last one wins).
+ *
+ * @example
+ * moduleParameters([{ path: '/etc/modprobe.d/a.conf', text: 'options kvm-intel nested=0\n' }], [], 'kvm_intel', 'nested');
+ * // [{ path: '/etc/modprobe.d/a.conf', line: 1, module: 'kvm-intel', name: 'nested', value: '0', text: 'options kvm-intel nested=0' }]
+ */
+export function moduleParameters(
+  files: readonly ModprobeFile[],
+  cmdline: readonly ModuleParameter[],
+  module: string,
+  name: string,
+): ModuleParameter[] {
+  const wanted = moduleName(module);
+  const wantedName = moduleName(name);
+  const found: ModuleParameter[] = [];
+  for (const file of files) {
+    for (const line of parseModprobeText(file.text)) {
+      if (line.options === undefined || moduleName(line.options.module) !== wanted) continue;
+      for (const parameter of line.options.parameters) {
+        // The kernel compares parameter names with dashes and underscores alike.
+        if (moduleName(parameter.name) !== wantedName) continue;
+        found.push({ path: file.path, line: line.line, module: line.options.module, name: parameter.name, value: parameter.value, text: line.text });
+      }
+    }
+  }
+  for (const parameter of cmdline) {
+    if (moduleName(parameter.module) === wanted && moduleName(parameter.name) === wantedName) found.push(parameter);
+  }
+  return found;
+}
+
+/**
+ * What the next load of the KVM module gets for `nested`, and from where.
+ *
+ * @example
+ * const persistent: PersistentNested = { verdict: 'unset', value: undefined, source: undefined, settings: [] };
+ */
+export interface PersistentNested {
+  /** `on`/`off` as the kernel reads the winning value, `invalid` when it would refuse it, `unset` for the kernel's default. */
+  readonly verdict: 'on' | 'off' | 'invalid' | 'unset';
+  readonly value: string | undefined;
+  /** The setting that wins (the last one). */
+  readonly source: ModuleParameter | undefined;
+  /** Every setting of `nested` for the module, in modprobe's order. */
+  readonly settings: readonly ModuleParameter[];
+}
+
+/**
+ * Decides what `nested` will be at the next load from the settings in modprobe's order.
+ *
+ * @example
+ * persistentNestedFrom([]).verdict; // 'unset'
+ */
+export function persistentNestedFrom(settings: readonly ModuleParameter[]): PersistentNested {
+  const source = settings[settings.length - 1];
+  if (source === undefined) return { verdict: 'unset', value: undefined, source: undefined, settings };
+  const bool = kernelBool(source.value);
+  return { verdict: bool === undefined ? 'invalid' : bool ? 'on' : 'off', value: source.value, source, settings };
+}
+
+/**
+ * Reads what the next load of `module` will get for `nested` on the machine under `root`: the
+ * modprobe.d files, then the kernel command line.
+ *
+ * @example
+ * const { verdict, source } = await readPersistentNested('/', 'kvm_intel');
+ */
+export async function readPersistentNested(root: string, module: KvmModule): Promise<PersistentNested> {
+  const files = await readModprobeFiles(root);
+  const cmdline = parseKernelCmdline((await readTextIfExists(root, KERNEL_CMDLINE_PATH)) ?? '');
+  return persistentNestedFrom(moduleParameters(files, cmdline, module, 'nested'));
+}
+
+/**
+ * Where a setting is, for messages: `/etc/modprobe.d/kvm.conf line 2`, or the kernel command line.
+ *
+ * @example
+ * describeSetting({ path: '/etc/modprobe.d/kvm.conf', line: 2 }); // '/etc/modprobe.d/kvm.conf line 2'
+ */
+export function describeSetting(setting: Pick<ModuleParameter, 'path' | 'line'>): string {
+  return setting.path === KERNEL_CMDLINE_PATH ? 'the kernel command line' : `${setting.path} line ${setting.line}`;
+}
