@@ -4,7 +4,7 @@ import { setCpuMode } from '../cpu/set-cpu-mode.js';
 import { parseDomain } from '../domain/parse-domain.js';
 import { serializeDomain } from '../domain/serialize-domain.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { writeIfChanged } from '../fs/write-if-changed.js';
 import type { CliIo } from './io.js';
 
 /** What `set-cpu --file … --json` prints. */
@@ -36,7 +36,7 @@ export async function runFile(path: string, mode: CpuMode, options: Record<strin
   const next = setCpuMode(domain, mode);
   const edited = serializeDomain(next);
   const changed = edited !== text;
-  const written = options['write'] ? await writeFileAtomic(path, edited) : false;
+  const written = options['write'] ? await writeIfChanged(path, edited) : false;
   const warnings = next.warnings.map((w) => w.message);
   if (options['json']) {
     const result: FileEditResult = { file: path, mode, changed, written, before: domain.cpu ?? null, after: next.cpu ?? null, warnings };

@@ -1,68 +1,94 @@
 /**
- * Atomic, idempotent file writes: a temp file in the same directory, fsync, rename. Readers see the old
- * bytes or the new ones, never a half-written file, and a failure leaves the old file as it was.
+ * Writing a file so that readers see the old bytes or the new ones, never a part: a temp file in
+ * the same directory, fsync, rename over the target, fsync of the directory. A failure removes the
+ * temp file and leaves the target as it was.
  */
 import { randomBytes } from 'node:crypto';
-import * as nodeFs from 'node:fs/promises';
+import * as fsPromises from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { VirtNestedError } from '../errors.js';
 
-/** The file-system calls an atomic write makes; tests inject failures through this. */
-export interface AtomicWriteFs {
-  readFile(path: string): Promise<Buffer>;
-  stat(path: string): Promise<{ mode: number }>;
-  open(path: string, flags: string, mode: number): Promise<nodeFs.FileHandle>;
-  rename(from: string, to: string): Promise<void>;
-  unlink(path: string): Promise<void>;
-  chmod(path: string, mode: number): Promise<void>;
+/**
+ * The open file {@link writeFileAtomic} writes through; `node:fs/promises`' `FileHandle` is one.
+ *
+ * @example
+ * const handle: AtomicWriteHandle = await fsPromises.open('/tmp/x', 'wx', 0o644);
+ */
+export interface AtomicWriteHandle {
+  writeFile(data: string): Promise<void>;
+  sync(): Promise<void>;
+  chmod(mode: number): Promise<void>;
+  close(): Promise<void>;
 }
 
-/** Options of {@link writeFileAtomic}. */
+/**
+ * The file-system calls {@link writeFileAtomic} makes; `node:fs/promises` is one. Tests inject a
+ * failing one to stand for a read-only `/etc` or a full disk.
+ *
+ * @example
+ * const readOnly: AtomicWriteFs = { ...fsPromises, open: async () => { throw Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' }); } };
+ */
+export interface AtomicWriteFs {
+  open(path: string, flags: string, mode?: number): Promise<AtomicWriteHandle>;
+  rename(oldPath: string, newPath: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  mkdir(path: string, options: { recursive: true; mode?: number }): Promise<string | undefined>;
+}
+
+/**
+ * Options of {@link writeFileAtomic}.
+ *
+ * @example
+ * const options: AtomicWriteOptions = { mode: 0o644 };
+ */
 export interface AtomicWriteOptions {
-  /** The mode for a new file (an existing file keeps its own). Default 0o644. */
-  readonly mode?: number;
-  /** Write even when the bytes are unchanged. Default false. */
-  readonly force?: boolean;
+  /** Permission bits of the written file (kept exactly: the umask does not apply). */
+  readonly mode: number;
+  /** Create the parent directory (mode 0755) when it is missing. */
+  readonly createDirectory?: boolean;
   readonly fs?: AtomicWriteFs;
 }
 
 /**
- * Writes `content` to `path` atomically, keeping an existing file's mode, and only when the bytes
- * change. Returns whether it wrote.
+ * Replaces `path` with `data` atomically. On failure the target is untouched, no temp file is
+ * left, and the file system's own error is thrown.
  *
  * @example
- * await writeFileAtomic('/etc/modprobe.d/kvm.conf', 'options kvm_intel nested=1\n') // true, then false
+ * await writeFileAtomic('/etc/modprobe.d/kvm.conf', 'options kvm_intel nested=1\n', { mode: 0o644 });
  */
-export async function writeFileAtomic(path: string, content: string | Buffer, options: AtomicWriteOptions = {}): Promise<boolean> {
-  const fs = options.fs ?? (nodeFs as unknown as AtomicWriteFs);
-  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  let mode = options.mode ?? 0o644;
+export async function writeFileAtomic(path: string, data: string, options: AtomicWriteOptions): Promise<void> {
+  const fs = options.fs ?? (fsPromises as unknown as AtomicWriteFs);
+  const directory = dirname(path);
+  if (options.createDirectory) await fs.mkdir(directory, { recursive: true, mode: 0o755 });
+  // A leading dot and no `.conf` suffix: modprobe ignores the temp file even if a crash leaves it.
+  const temp = join(directory, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.open(temp, 'wx', options.mode);
   try {
-    const current = await fs.readFile(path);
-    if (!options.force && current.equals(bytes)) return false;
-    mode = (await fs.stat(path)).mode & 0o7777;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unwritable(path, error);
-  }
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle: nodeFs.FileHandle | undefined;
-  try {
-    handle = await fs.open(temp, 'wx', mode);
-    await handle.writeFile(bytes);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fs.chmod(temp, mode);
+    try {
+      await handle.writeFile(data);
+      await handle.chmod(options.mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await fs.rename(temp, path);
   } catch (error) {
-    await handle?.close().catch(() => undefined);
     await fs.unlink(temp).catch(() => undefined);
-    throw unwritable(path, error);
+    throw error;
   }
-  return true;
+  await syncDirectory(fs, directory);
 }
 
-function unwritable(path: string, error: unknown): VirtNestedError {
-  const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
-  return new VirtNestedError('FILE_UNWRITABLE', `cannot write ${path} (${reason}); it was left as it was`, { cause: error });
+async function syncDirectory(fs: AtomicWriteFs, directory: string): Promise<void> {
+  // The rename is durable only once the directory is; some file systems refuse fsync on a
+  // directory, and the write itself has already succeeded, so a refusal here is not an error.
+  try {
+    const handle = await fs.open(directory, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // see above
+  }
 }

@@ -27,7 +27,7 @@ import {
 import { disableNestedLines, setNestedOption } from './modprobe-edit.js';
 import type { Check } from './report.js';
 import { pathInRoot, readTextIfExists } from './root-files.js';
-import { writeFileAtomic, type AtomicWriteFs } from './atomic-write.js';
+import { writeFileAtomic, type AtomicWriteFs } from '../fs/atomic-write.js';
 import type { CommandRunner } from './run-command.js';
 
 /**

@@ -35,7 +35,7 @@ export {
   type PersistentNested,
 } from './modprobe-config.js';
 export { disableNestedLines, setNestedOption } from './modprobe-edit.js';
-export { writeFileAtomic, type AtomicWriteFs, type AtomicWriteHandle, type AtomicWriteOptions } from './atomic-write.js';
+export { writeFileAtomic, type AtomicWriteFs, type AtomicWriteHandle, type AtomicWriteOptions } from '../fs/atomic-write.js';
 export { DEFAULT_COMMAND_TIMEOUT, runCommand, type CommandOptions, type CommandResult, type CommandRunner } from './run-command.js';
 /**
  * The item shape shared by every report.

@@ -4,7 +4,7 @@ import { VirtNestedError } from '../errors.js';
 import { setCpuMode } from '../cpu/set-cpu-mode.js';
 import { serializeDomain } from '../domain/serialize-domain.js';
 import type { CpuMode } from '../domain/types.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { writeIfChanged } from '../fs/write-if-changed.js';
 import type { LintProblem } from './problem.js';
 import { lintText, type SchemaValidator } from './lint-text.js';
 
@@ -85,7 +85,7 @@ export async function lintPaths(paths: readonly string[], options: LintPathsOpti
         ? options.requireMode
         : current === 'host-passthrough' ? 'host-passthrough' : 'host-model';
       const edited = serializeDomain(setCpuMode(result.domain, mode));
-      if (await writeFileAtomic(file, edited)) fixed.push(file);
+      if (await writeIfChanged(file, edited)) fixed.push(file);
       result = lintText(edited, textOptions);
     }
     problems.push(...result.problems);

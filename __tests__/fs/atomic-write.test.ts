@@ -2,7 +2,7 @@ import * as fsPromises from 'node:fs/promises';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic, type AtomicWriteFs, type AtomicWriteHandle } from '../../src/host/atomic-write.js';
+import { writeFileAtomic, type AtomicWriteFs, type AtomicWriteHandle } from '../../src/fs/atomic-write.js';
 
 let directory: string;
 beforeEach(async () => {
