@@ -13,3 +13,4 @@ export { serializeDomain } from './domain/serialize-domain.js';
 export { setCpuMode, CPU_MODES, type CpuCheck, type SetCpuModeOptions } from './cpu/set-cpu-mode.js';
 export { warningsFor, VIRTUALIZATION_FEATURES } from './cpu/warnings.js';
 export * from './host/index.js';
+export * from './virsh/index.js';

@@ -7,7 +7,12 @@ import { VirshError, VirtNestedError } from '../errors.js';
 import type { VirshRunner } from './domain-commands.js';
 import type { VirshRunOptions } from './session.js';
 
-/** Options of `domcapabilities`; each narrows the answer to one emulator, as in virsh. */
+/**
+ * Options of `domcapabilities`; each narrows the answer to one emulator, as in virsh.
+ *
+ * @example
+ * await session.domcapabilities({ virttype: 'kvm', arch: 'x86_64', machine: 'pc-q35-7.2' });
+ */
 export interface DomcapabilitiesOptions extends VirshRunOptions {
   /** `--virttype`: the domain type, e.g. `kvm` or `qemu`. */
   virttype?: string;
@@ -19,7 +24,12 @@ export interface DomcapabilitiesOptions extends VirshRunOptions {
   emulator?: string;
 }
 
-/** Which `<cpu mode=…>` values a host supports, from `<domainCapabilities><cpu><mode supported=…>`. */
+/**
+ * Which `<cpu mode=…>` values a host supports, from `<domainCapabilities><cpu><mode supported=…>`.
+ *
+ * @example
+ * if (!cpuModesSupported(xml)['host-passthrough']) throw new Error('host-passthrough is not supported here');
+ */
 export interface CpuModesSupported {
   'host-model': boolean;
   'host-passthrough': boolean;

@@ -1,0 +1,79 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VirshError, VirtNestedError } from '../../src/errors.js';
+import { cpuModesSupported, withVirsh } from '../../src/virsh/index.js';
+
+const DOMCAPS = join(process.cwd(), '..', 'shared', 'corpus', 'libvirt-9.0.0', 'domcaps');
+const read = (file: string): string => readFileSync(join(DOMCAPS, file), 'utf8');
+
+describe('cpuModesSupported over the corpus', () => {
+  const files = readdirSync(DOMCAPS).filter((file) => file.endsWith('.xml'));
+
+  test('the corpus is there', () => {
+    expect(files.length).toBe(61);
+  });
+
+  test.each(files)('%s agrees with its <mode supported=…> attributes', (file) => {
+    const xml = read(file);
+    const oracle = (name: string): boolean => new RegExp(`<mode name='${name}' supported='yes'`).test(xml);
+    expect(cpuModesSupported(xml)).toEqual({
+      'host-model': oracle('host-model'),
+      'host-passthrough': oracle('host-passthrough'),
+      maximum: oracle('maximum'),
+      custom: oracle('custom'),
+    });
+  });
+
+  test('TCG supports host-model but not host-passthrough; KVM both; empty none', () => {
+    expect(cpuModesSupported(read('qemu_7.2.0-tcg.x86_64.xml'))).toMatchObject({ 'host-model': true, 'host-passthrough': false });
+    expect(cpuModesSupported(read('qemu_7.2.0.x86_64.xml'))).toMatchObject({ 'host-model': true, 'host-passthrough': true });
+    expect(cpuModesSupported(read('empty.xml'))).toEqual({ 'host-model': false, 'host-passthrough': false, maximum: false, custom: false });
+  });
+});
+
+describe('cpuModesSupported on other input', () => {
+  test('a document without <cpu> supports no mode', () => {
+    expect(cpuModesSupported('<domainCapabilities/>')).toEqual({ 'host-model': false, 'host-passthrough': false, maximum: false, custom: false });
+  });
+
+  test.each([
+    ['a domain', "<domain type='kvm'><name>x</name></domain>"],
+    ['plain text', 'error: not xml'],
+    ['nothing', ''],
+  ])('%s is XML_MALFORMED', (_what, text) => {
+    let caught: unknown;
+    try {
+      cpuModesSupported(text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(VirtNestedError);
+    expect((caught as VirtNestedError).code).toBe('XML_MALFORMED');
+  });
+});
+
+describe('domcapabilities on the real libvirt', () => {
+  test('qemu:///system --virttype qemu: host-model yes, host-passthrough no', async () => {
+    const xml = await withVirsh({ uri: 'qemu:///system' }, (virsh) => virsh.domcapabilities({ virttype: 'qemu', arch: 'x86_64' }));
+    expect(xml).toMatch(/^<domainCapabilities>\n/);
+    expect(cpuModesSupported(xml ?? '')).toMatchObject({ 'host-model': true, 'host-passthrough': false });
+  });
+
+  test('test:///default has no domcapabilities: undefined, and the session goes on', async () => {
+    await withVirsh({ uri: 'test:///default' }, async (virsh) => {
+      expect(await virsh.domcapabilities()).toBeUndefined();
+      expect(await virsh.domstate('test')).toBe('running');
+    });
+  });
+
+  test('an unknown virttype is VIRSH_FAILED with libvirt\'s message', async () => {
+    await withVirsh({ uri: 'qemu:///system' }, async (virsh) => {
+      const error = await virsh.domcapabilities({ virttype: 'bogus' }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(VirshError);
+      expect((error as VirshError).code).toBe('VIRSH_FAILED');
+      expect((error as VirshError).message).toBe(
+        'virsh domcapabilities failed at qemu:///system: failed to get emulator capabilities: invalid argument: unknown virttype: bogus',
+      );
+    });
+  });
+});

@@ -1,0 +1,256 @@
+/**
+ * Typed virsh commands over a session's `run`: one function per virsh command, its options named as
+ * virsh names them. Guests are always passed as `--domain NAME`, so a name that starts with `-` or holds
+ * spaces, quotes or non-ASCII is never read as an option.
+ */
+
+import { VirshError, VirtNestedError } from '../errors.js';
+import { libvirtErrors } from './framing.js';
+import type { VirshRunOptions, VirshSession } from './session.js';
+
+/**
+ * What the commands here need of a session.
+ *
+ * @example
+ * const runner: VirshRunner = { uri: session.uri, run: (args, options) => session.run(args, options) };
+ */
+export type VirshRunner = Pick<VirshSession, 'uri' | 'run'>;
+
+/**
+ * A guest's state as `virsh domstate` prints it. libvirt may add states; an unknown one is returned
+ * as printed.
+ *
+ * @example
+ * const state: DomainState = await session.domstate('web-1'); // 'shut off'
+ */
+export type DomainState = 'no state' | 'running' | 'idle' | 'paused' | 'in shutdown' | 'shut off' | 'crashed' | 'pmsuspended';
+
+/**
+ * Options of `dumpxml`; both default to false, as in virsh.
+ *
+ * @example
+ * await session.dumpxml('web-1', { inactive: true, securityInfo: true });
+ */
+export interface DumpxmlOptions extends VirshRunOptions {
+  /** `--inactive`: the persistent definition, not the live one (where QEMU expanded `host-model`). */
+  inactive?: boolean;
+  /** `--security-info`: keep secrets such as a VNC/SPICE `passwd`, which a plain dumpxml drops. */
+  securityInfo?: boolean;
+}
+
+/**
+ * Options of `define`.
+ *
+ * @example
+ * await session.define('/tmp/web-1.xml', { validate: true });
+ */
+export interface DefineOptions extends VirshRunOptions {
+  /** `--validate` against libvirt's schemas; default true. */
+  validate?: boolean;
+}
+
+/**
+ * Options of `listGuests`.
+ *
+ * @example
+ * await session.listGuests({ all: true, persistent: true });
+ */
+export interface ListGuestsOptions extends VirshRunOptions {
+  /** `--all`: running and inactive guests (virsh lists running ones only by default). */
+  all?: boolean;
+  /** `--state-running`, `--state-paused`, `--state-shutoff` or `--state-other`. */
+  state?: 'running' | 'paused' | 'shutoff' | 'other';
+  /** `--persistent`: only guests with a persistent definition. */
+  persistent?: boolean;
+  /** `--transient`: only guests without one. */
+  transient?: boolean;
+}
+
+/**
+ * Options of `shutdown`.
+ *
+ * @example
+ * await session.shutdown('web-1', { mode: 'acpi' });
+ */
+export interface ShutdownOptions extends VirshRunOptions {
+  /** `--mode`: how the guest is asked (`acpi`, `agent`, `initctl`, `signal`, `paravirt`). */
+  mode?: 'acpi' | 'agent' | 'initctl' | 'signal' | 'paravirt';
+}
+
+/**
+ * Options of `destroy`.
+ *
+ * @example
+ * await session.destroy('web-1', { graceful: true });
+ */
+export interface DestroyOptions extends VirshRunOptions {
+  /** `--graceful`: only SIGTERM the emulator, no SIGKILL. */
+  graceful?: boolean;
+}
+
+/**
+ * Options of `undefine`.
+ *
+ * @example
+ * await session.undefine('web-1', { nvram: true });
+ */
+export interface UndefineOptions extends VirshRunOptions {
+  /** `--nvram`: also remove the UEFI variable store (virsh refuses to undefine such a guest otherwise). */
+  nvram?: boolean;
+  /** `--keep-nvram`: keep it. */
+  keepNvram?: boolean;
+  /** `--managed-save`: also remove a managed save image. */
+  managedSave?: boolean;
+  /** `--snapshots-metadata`: also remove snapshot metadata. */
+  snapshotsMetadata?: boolean;
+  /** `--checkpoints-metadata`: also remove checkpoint metadata. */
+  checkpointsMetadata?: boolean;
+}
+
+function guestArgs(command: string, guest: string): string[] {
+  if (guest === '') throw new VirtNestedError('USAGE', `virsh ${command} needs a guest name, got an empty one`);
+  return [command, '--domain', guest];
+}
+
+function flag(enabled: boolean | undefined, name: string): string[] {
+  return enabled === true ? [name] : [];
+}
+
+function valued(value: string | undefined, name: string): string[] {
+  return value === undefined ? [] : [name, value];
+}
+
+/**
+ * `virsh domstate --domain GUEST`.
+ *
+ * @example
+ * if ((await domstate(session, 'web-1')) !== 'shut off') throw new Error('shut it off first');
+ */
+export async function domstate(runner: VirshRunner, guest: string, options: VirshRunOptions = {}): Promise<DomainState> {
+  const { stdout } = await runner.run(guestArgs('domstate', guest), options);
+  return stdout.replace(/\n+$/, '') as DomainState;
+}
+
+/**
+ * `virsh dumpxml --domain GUEST [--inactive] [--security-info]`: the XML byte for byte as virsh prints
+ * it. To edit a definition, pass both options (see PRODUCT.md, "Traps").
+ *
+ * @example
+ * const xml = await dumpxml(session, 'web-1', { inactive: true, securityInfo: true });
+ */
+export async function dumpxml(runner: VirshRunner, guest: string, options: DumpxmlOptions = {}): Promise<string> {
+  const args = [...guestArgs('dumpxml', guest), ...flag(options.inactive, '--inactive'), ...flag(options.securityInfo, '--security-info')];
+  return (await runner.run(args, options)).stdout;
+}
+
+/**
+ * `virsh define --file FILE [--validate]`. Throws {@link VirshError} `DEFINE_FAILED` with libvirt's
+ * reason when libvirt refuses the definition.
+ *
+ * @example
+ * await define(session, '/var/lib/virt-nested/web-1.xml'); // with --validate
+ */
+export async function define(runner: VirshRunner, file: string, options: DefineOptions = {}): Promise<void> {
+  if (file === '') throw new VirtNestedError('USAGE', 'virsh define needs a file, got an empty path');
+  const args = ['define', '--file', file, ...flag(options.validate !== false, '--validate')];
+  try {
+    await runner.run(args, options);
+  } catch (error) {
+    if (!(error instanceof VirshError) || error.code !== 'VIRSH_FAILED') throw error;
+    const reasons = libvirtErrors(error.stderr).filter((message) => !message.startsWith('Failed to define domain from'));
+    const reason = reasons.length > 0 ? reasons.join(': ') : error.message;
+    throw new VirshError('DEFINE_FAILED', `libvirt at ${runner.uri} refused the definition in ${file}: ${reason}`, {
+      command: error.command,
+      stderr: error.stderr,
+    });
+  }
+}
+
+/**
+ * `virsh list --name [--all] [--state-…] [--persistent] [--transient]`: guest names in virsh's order.
+ *
+ * @example
+ * const stopped = await listGuests(session, { state: 'shutoff', persistent: true });
+ */
+export async function listGuests(runner: VirshRunner, options: ListGuestsOptions = {}): Promise<string[]> {
+  const args = [
+    'list',
+    '--name',
+    ...flag(options.all, '--all'),
+    ...(options.state === undefined ? [] : [`--state-${options.state}`]),
+    ...flag(options.persistent, '--persistent'),
+    ...flag(options.transient, '--transient'),
+  ];
+  const { stdout } = await runner.run(args, options);
+  return stdout.split('\n').filter((name) => name !== '');
+}
+
+/**
+ * `virsh start --domain GUEST`.
+ *
+ * @example
+ * await start(session, 'web-1');
+ */
+export async function start(runner: VirshRunner, guest: string, options: VirshRunOptions = {}): Promise<void> {
+  await runner.run(guestArgs('start', guest), options);
+}
+
+/**
+ * `virsh shutdown --domain GUEST [--mode M]`: asks the guest to power off and returns at once; poll
+ * {@link domstate} for `shut off`.
+ *
+ * @example
+ * await shutdown(session, 'web-1', { mode: 'acpi' });
+ */
+export async function shutdown(runner: VirshRunner, guest: string, options: ShutdownOptions = {}): Promise<void> {
+  await runner.run([...guestArgs('shutdown', guest), ...valued(options.mode, '--mode')], options);
+}
+
+/**
+ * `virsh destroy --domain GUEST [--graceful]`: stops the guest at once, like pulling the plug.
+ *
+ * @example
+ * await destroy(session, 'scratch-1');
+ */
+export async function destroy(runner: VirshRunner, guest: string, options: DestroyOptions = {}): Promise<void> {
+  await runner.run([...guestArgs('destroy', guest), ...flag(options.graceful, '--graceful')], options);
+}
+
+/**
+ * `virsh undefine --domain GUEST [--nvram | --keep-nvram] [--managed-save] [--snapshots-metadata]
+ * [--checkpoints-metadata]`.
+ *
+ * @example
+ * await undefine(session, 'scratch-1', { nvram: true });
+ */
+export async function undefine(runner: VirshRunner, guest: string, options: UndefineOptions = {}): Promise<void> {
+  const args = [
+    ...guestArgs('undefine', guest),
+    ...flag(options.nvram, '--nvram'),
+    ...flag(options.keepNvram, '--keep-nvram'),
+    ...flag(options.managedSave, '--managed-save'),
+    ...flag(options.snapshotsMetadata, '--snapshots-metadata'),
+    ...flag(options.checkpointsMetadata, '--checkpoints-metadata'),
+  ];
+  await runner.run(args, options);
+}
+
+/**
+ * `virsh qemu-monitor-command --domain GUEST --cmd JSON`: sends one QMP command (a JSON string, or an
+ * object that is stringified) and returns QEMU's reply as virsh prints it (JSON and a newline). A guest
+ * that is not running throws `GUEST_NOT_RUNNING`.
+ *
+ * @example
+ * const reply = await qemuMonitorCommand(session, 'web-1',
+ *   { execute: 'qom-get', arguments: { path: '/machine/unattached/device[0]', property: 'svm' } });
+ * JSON.parse(reply).return; // → true when the vCPU has svm
+ */
+export async function qemuMonitorCommand(
+  runner: VirshRunner,
+  guest: string,
+  command: string | Readonly<Record<string, unknown>>,
+  options: VirshRunOptions = {},
+): Promise<string> {
+  const json = typeof command === 'string' ? command : JSON.stringify(command);
+  return (await runner.run([...guestArgs('qemu-monitor-command', guest), '--cmd', json], options)).stdout;
+}

@@ -1,0 +1,20 @@
+/**
+ * The virsh adapter: the only place that runs virsh. One long-lived virsh per connection
+ * ({@link openVirsh}, {@link withVirsh}), typed commands on the session, typed errors.
+ */
+
+export { openVirsh, withVirsh, DEFAULT_VIRSH_TIMEOUT_MS } from './session.js';
+export type { OpenVirshOptions, VirshOutput, VirshRunOptions, VirshSession } from './session.js';
+export { cpuModesSupported } from './domcapabilities.js';
+export type { CpuModesSupported, DomcapabilitiesOptions } from './domcapabilities.js';
+export type {
+  DefineOptions,
+  DestroyOptions,
+  DomainState,
+  DumpxmlOptions,
+  ListGuestsOptions,
+  ShutdownOptions,
+  UndefineOptions,
+} from './domain-commands.js';
+export { quoteVirshArgument } from './command-line.js';
+export { eachHost, DEFAULT_JOBS, type HostFailure, type EachHostOptions } from './each-host.js';
