@@ -14,3 +14,12 @@ export { setCpuMode, CPU_MODES, type CpuCheck, type SetCpuModeOptions } from './
 export { warningsFor, VIRTUALIZATION_FEATURES } from './cpu/warnings.js';
 export * from './host/index.js';
 export * from './virsh/index.js';
+export { checkRunningGuest, type RunningGuestReport, type CheckRunningGuestOptions } from './guest/check-running-guest.js';
+export { applyCpuMode, type ApplyCpuModeOptions, type ApplyResult } from './apply/apply-cpu-mode.js';
+export { applyCpuModeToHosts, fleetExitCode, type FleetOptions, type FleetReport, type FleetSummary, type GuestResult } from './apply/fleet.js';
+export { defaultBackupDir } from './apply/backup.js';
+export { lintText, type LintTextOptions, type LintTextResult, type SchemaValidator } from './lint/lint-text.js';
+export { lintPaths, domainXmlFiles, type LintPathsOptions, type LintReport } from './lint/lint-paths.js';
+export { DOMAIN_RULES, TEXT_RULES, type LintRule, type RuleContext } from './lint/rules.js';
+export type { LintProblem, LintSeverity } from './lint/problem.js';
+export { loadDomainSchema, DEFAULT_SCHEMA_DIR, type DomainSchema, type SchemaProblem } from './lint/schema.js';

@@ -5,7 +5,7 @@
  */
 import { GuestNotShutOffError, VirtNestedError, exitCodeFor } from '../errors.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
-import { openVirsh } from '../virsh/session.js';
+import { eachHost, type HostFailure } from '../virsh/each-host.js';
 import type { VirshSession } from '../virsh/session.js';
 import { applyCpuMode } from './apply-cpu-mode.js';
 import { globToRegExp } from './glob.js';
@@ -56,12 +56,7 @@ export interface GuestResult {
   readonly warnings: readonly string[];
 }
 
-/** A host that could not be reached. */
-export interface HostFailure {
-  readonly uri: string;
-  readonly code: string;
-  readonly message: string;
-}
+export type { HostFailure } from '../virsh/each-host.js';
 
 /** Counts over every guest and host. The last JSON line of `set-cpu --json` over several guests. */
 export interface FleetSummary {
@@ -81,7 +76,6 @@ export interface FleetReport {
   readonly summary: FleetSummary;
 }
 
-const DEFAULT_JOBS = 4;
 const POLL_MS = 250;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -158,49 +152,26 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
   if (!options.guests?.length && !options.all && options.match === undefined) {
     throw new VirtNestedError('USAGE', 'name the guests, or use --all or --match GLOB');
   }
-  const open = options.open ?? ((uri: string | undefined) => openVirsh({ ...(uri === undefined ? {} : { uri }), ...(options.signal ? { signal: options.signal } : {}) }));
   const results: GuestResult[] = [];
-  const unreachable: HostFailure[] = [];
   let aborted = false;
-  const hosts = [...options.uris];
-
-  const host = async (uri: string | undefined): Promise<void> => {
-    let session: VirshSession;
-    try {
-      session = await open(uri);
-    } catch (error) {
-      unreachable.push({
-        uri: uri ?? '(default)',
-        code: error instanceof VirtNestedError ? error.code : 'INTERNAL',
-        message: error instanceof Error ? error.message : String(error),
-      });
-      return;
+  const unreachable: HostFailure[] = await eachHost(options.uris, {
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.open ? { open: options.open } : {}),
+  }, async (session) => {
+    for (const guest of await selectGuests(session, options)) {
+      if (options.signal?.aborted) { aborted = true; break; }
+      const result = await oneGuest(session, guest, options);
+      results.push(result);
+      options.onResult?.(result);
     }
-    try {
-      for (const guest of await selectGuests(session, options)) {
-        if (options.signal?.aborted) { aborted = true; break; }
-        const result = await oneGuest(session, guest, options);
-        results.push(result);
-        options.onResult?.(result);
-      }
-    } catch (error) {
-      unreachable.push({ uri: session.uri, code: error instanceof VirtNestedError ? error.code : 'INTERNAL', message: error instanceof Error ? error.message : String(error) });
-    } finally {
-      await session.close();
-    }
-  };
-
-  const jobs = Math.max(1, options.jobs ?? DEFAULT_JOBS);
-  const queue = [...hosts];
-  await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () => {
-    while (queue.length > 0) await host(queue.shift());
-  }));
+  });
 
   const count = (p: (r: GuestResult) => boolean) => results.filter(p).length;
   return {
     results,
     summary: {
-      hosts: hosts.length,
+      hosts: options.uris.length,
       unreachable,
       guests: results.length,
       changed: count((r) => r.changed && !r.error),

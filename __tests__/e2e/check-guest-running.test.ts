@@ -1,0 +1,109 @@
+import { hasNoStack, runCli } from './run-cli.js';
+import { makeTempDir, plainVirsh, removeDir, removeGuests, tcgGuestXml, uniqueName, writeTemp } from '../virsh/throwaway-guests.js';
+
+const guests = new Set<string>();
+let dir: string;
+beforeAll(async () => { dir = await makeTempDir(); });
+afterAll(async () => {
+  await removeGuests(guests);
+  await removeDir(dir);
+});
+
+const HOST_MODEL = "<cpu mode='host-model' check='partial'/>";
+const SVM_DISABLED = "<cpu mode='host-model' check='partial'>\n    <feature policy='disable' name='svm'/>\n  </cpu>";
+
+async function defineGuest(prefix: string, cpu: string): Promise<string> {
+  const name = uniqueName(prefix);
+  guests.add(name);
+  const xml = tcgGuestXml(name).replace('</os>\n', `</os>\n  ${cpu}\n`);
+  expect((await plainVirsh(['define', '--file', await writeTemp(dir, `${name}.xml`, xml)])).exitCode).toBe(0);
+  return name;
+}
+const definitions = async (name: string) => [
+  (await plainVirsh(['dumpxml', '--inactive', '--security-info', '--domain', name])).stdout,
+  (await plainVirsh(['dumpxml', '--security-info', '--domain', name])).stdout,
+];
+
+/** What QEMU says, asked by the test itself with plain virsh. */
+async function qomGet(name: string, property: string): Promise<boolean> {
+  const cpus = JSON.parse((await plainVirsh(['qemu-monitor-command', '--domain', name, '--cmd', '{"execute":"query-cpus-fast"}'])).stdout) as { return: Array<{ 'qom-path': string }> };
+  const path = cpus.return[0]?.['qom-path'];
+  const reply = await plainVirsh(['qemu-monitor-command', '--domain', name, '--cmd', JSON.stringify({ execute: 'qom-get', arguments: { path, property } })]);
+  return (JSON.parse(reply.stdout) as { return: unknown }).return === true;
+}
+
+test('a running host-model guest: the verdict is what qom-get says (svm), exit 0', async () => {
+  const name = await defineGuest('vn-cg-ok', HOST_MODEL);
+  expect((await plainVirsh(['start', '--domain', name])).exitCode).toBe(0);
+  try {
+    const before = await definitions(name);
+    const r = runCli(['check-guest', name, '-c', 'qemu:///system', '--json']);
+    const report = JSON.parse(r.stdout) as Record<string, unknown>;
+    const svm = await qomGet(name, 'svm');
+    const vmx = await qomGet(name, 'vmx');
+    expect(svm || vmx).toBe(true);
+    expect(report).toMatchObject({ ok: true, guest: name, uri: 'qemu:///system', vmx, svm, source: 'qmp', pendingRestart: false, definition: { mode: 'host-model', check: 'partial', disabled: [] } });
+    expect(r.code).toBe(0);
+    expect(await definitions(name)).toEqual(before);
+  } finally {
+    await plainVirsh(['destroy', '--domain', name]);
+  }
+});
+
+test('svm disabled: not available, the explanation names the feature, exit 1; then a pending restart is said', async () => {
+  const name = await defineGuest('vn-cg-off', SVM_DISABLED);
+  expect((await plainVirsh(['start', '--domain', name])).exitCode).toBe(0);
+  try {
+    expect(await qomGet(name, 'svm')).toBe(false);
+    const r = runCli(['check-guest', name]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`✗ QEMU reports neither vmx nor svm on the vCPU of guest "${name}", so it cannot run nested guests\n  fix: virt-nested set-cpu ${name} --mode host-model, then restart the guest\n`);
+    expect(r.stdout).toContain(`✗ guest "${name}" has <feature policy='disable' name='svm'/>, which hides it from the guest\n`);
+    expect(r.stdout.endsWith(`verdict: nested virtualization is not available in guest "${name}" (QEMU's answer)\n`)).toBe(true);
+    // fix the persistent definition while it runs: what runs is now behind the definition
+    const persistent = (await definitions(name))[0] as string;
+    const clean = persistent.replace(/<cpu mode='host-model' check='partial'>\s*<feature policy='disable' name='svm'\/>\s*<\/cpu>/, "<cpu mode='host-model' check='partial'/>");
+    expect(clean).not.toBe(persistent);
+    expect((await plainVirsh(['define', '--file', await writeTemp(dir, `${name}-fixed.xml`, clean)])).stderr).toBe('');
+    const json = JSON.parse(runCli(['check-guest', name, '--json']).stdout) as { pendingRestart: boolean; ok: boolean; checks: Array<{ id: string; status: string }> };
+    expect(json.ok).toBe(false);
+    expect(json.pendingRestart).toBe(true);
+    expect(json.checks.find((c) => c.id === 'pending-restart')?.status).toBe('problem');
+  } finally {
+    await plainVirsh(['destroy', '--domain', name]);
+  }
+});
+
+test('a shut-off guest: exit 1, "not running", and what its definition predicts', async () => {
+  const name = await defineGuest('vn-cg-shutoff', HOST_MODEL);
+  const r = runCli(['check-guest', name]);
+  expect(r).toEqual({
+    code: 1,
+    stdout: `✗ guest "${name}" is not running (shut off); start it to check what its vCPU gets (its definition gives it vmx/svm)\n  fix: virsh -c qemu:///system start ${name}\nverdict: guest "${name}" is not running, so QEMU cannot be asked\n`,
+    stderr: '',
+  });
+});
+
+test('a missing guest and an unreachable URI: exit 2, one sentence', () => {
+  expect(runCli(['check-guest', 'vn-no-such-guest'])).toEqual({ code: 2, stdout: '', stderr: 'virt-nested: guest "vn-no-such-guest" was not found at qemu:///system\n' });
+  const down = runCli(['check-guest', 'x', '-c', 'qemu+tcp://127.0.0.1:1/system']);
+  expect(down).toEqual({ code: 2, stdout: '', stderr: "virt-nested: cannot connect to libvirt at qemu+tcp://127.0.0.1:1/system: unable to connect to server at '127.0.0.1:1': Connection refused\n" });
+  expect(hasNoStack(down)).toBe(true);
+});
+
+test("libvirt's test driver has no QMP: the answer is the live definition's, and says so", () => {
+  const r = runCli(['check-guest', 'test', '-c', 'test:///default', '--json']);
+  const report = JSON.parse(r.stdout) as { source: string; vmx: unknown; checks: Array<{ id: string; message: string }> };
+  expect(r.code).toBe(1);
+  expect(report.source).toBe('definition');
+  expect(report.vmx).toBeNull();
+  expect(report.checks.find((c) => c.id === 'vcpu-flag')?.message).toBe("libvirt at test:///default has no QEMU monitor, so this answer is the live definition's, not QEMU's: it does not give guest \"test\" vmx/svm");
+});
+
+test('--all over two hosts prints one JSON line per guest and a summary', () => {
+  const r = runCli(['check-guest', '--all', '-c', 'test:///default', '-c', 'qemu+tcp://127.0.0.1:1/system', '--json']);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(lines[0]).toMatchObject({ guest: 'test', uri: 'test:///default', ok: false });
+  expect(lines[lines.length - 1]).toEqual({ summary: { hosts: 2, unreachable: [{ uri: 'qemu+tcp://127.0.0.1:1/system', code: 'LIBVIRT_UNREACHABLE', message: expect.stringContaining('127.0.0.1:1') }], guests: 1, ok: 0, notOk: 1, failed: 0 } });
+  expect(r.code).toBe(1);
+});

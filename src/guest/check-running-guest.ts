@@ -1,0 +1,158 @@
+/**
+ * Asks QEMU, from the host, whether a running guest's vCPU really has vmx/svm: no agent in the guest,
+ * no login. Read-only QMP through `virsh qemu-monitor-command` (libvirt marks the guest
+ * "custom-monitor" tainted in its log for it), all in one virsh session.
+ */
+import { VirshError, VirtNestedError } from '../errors.js';
+import { parseDomain } from '../domain/parse-domain.js';
+import type { Domain } from '../domain/types.js';
+import { VIRTUALIZATION_FEATURES } from '../cpu/warnings.js';
+import type { VirshSession } from '../virsh/session.js';
+import type { Check } from '../host/report.js';
+import { displayArgument } from '../apply/display-argument.js';
+
+/** What `check-guest GUEST --json` prints. */
+export interface RunningGuestReport {
+  /** Nested virtualization is available in the guest: its vCPU has vmx or svm. */
+  readonly ok: boolean;
+  readonly checks: readonly Check[];
+  readonly guest: string;
+  readonly uri: string;
+  /** What QEMU says of the vCPU (or the definition predicts, see `source`); null when unknown. */
+  readonly vmx: boolean | null;
+  readonly svm: boolean | null;
+  /** 'qmp': QEMU's own answer; 'definition': the driver has no QMP, so the live XML was read instead. */
+  readonly source: 'qmp' | 'definition';
+  /** The persistent definition's CPU: what the guest gets at its next start. */
+  readonly definition: { readonly mode: string | null; readonly check: string | null; readonly disabled: readonly string[] };
+  /** The persistent definition would give a different answer than what runs: restart to apply. */
+  readonly pendingRestart: boolean;
+}
+
+/** Options of {@link checkRunningGuest}. */
+export interface CheckRunningGuestOptions {
+  /** The open virsh session (the caller closes it). */
+  readonly session: Pick<VirshSession, 'uri' | 'domstate' | 'dumpxml' | 'qemuMonitorCommand'>;
+}
+
+const NESTED_MODES = ['host-model', 'host-passthrough'];
+
+/** The `<feature>`s that take vmx/svm away, as written (`<feature policy='disable' name='svm'/>`). */
+function disablingFeatures(domain: Domain): string[] {
+  return (domain.cpu?.features ?? [])
+    .filter((f) => VIRTUALIZATION_FEATURES.includes(f.name) && (f.policy === 'disable' || f.policy === 'forbid'))
+    .map((f) => `<feature policy='${f.policy}' name='${f.name}'/>`);
+}
+
+function disabledFeatures(domain: Domain): string[] {
+  return (domain.cpu?.features ?? [])
+    .filter((f) => VIRTUALIZATION_FEATURES.includes(f.name) && (f.policy === 'disable' || f.policy === 'forbid'))
+    .map((f) => f.name);
+}
+
+/** Whether a definition gives its guest vmx/svm at start: a nested mode and no disabled feature. */
+function predicts(domain: Domain): boolean {
+  return NESTED_MODES.includes(domain.cpu?.mode ?? 'custom') && disabledFeatures(domain).length === 0;
+}
+
+interface QmpReply { return?: unknown; error?: { desc?: string } }
+
+async function qmp(session: CheckRunningGuestOptions['session'], guest: string, command: Record<string, unknown>): Promise<QmpReply> {
+  return JSON.parse(await session.qemuMonitorCommand(guest, command)) as QmpReply;
+}
+
+/** vmx and svm of every vCPU, from QEMU; a property QEMU does not know counts as absent. */
+async function vcpuFlags(session: CheckRunningGuestOptions['session'], guest: string): Promise<{ vmx: boolean; svm: boolean }> {
+  const cpus = (await qmp(session, guest, { execute: 'query-cpus-fast' })).return as Array<{ 'qom-path'?: string }> | undefined;
+  const paths = (cpus ?? []).map((c) => c['qom-path']).filter((p): p is string => typeof p === 'string');
+  if (paths.length === 0) throw new VirtNestedError('VIRSH_FAILED', `QEMU listed no vCPU for guest "${guest}"`);
+  const flag = async (property: string) => {
+    for (const path of paths) {
+      const reply = await qmp(session, guest, { execute: 'qom-get', arguments: { path, property } });
+      if (reply.return !== true) return false;
+    }
+    return true;
+  };
+  return { vmx: await flag('vmx'), svm: await flag('svm') };
+}
+
+const qmpUnavailable = (error: unknown) => error instanceof VirshError && /not supported by the connection driver/.test(error.stderr + error.message);
+
+/**
+ * Checks whether a running guest's vCPU has vmx/svm, as QEMU reports them (QMP `query-cpus-fast`,
+ * then `qom-get` of `vmx` and `svm` on each vCPU), and explains a negative from the live and
+ * persistent definitions. A guest that is not running gives `ok: false` and what its definition
+ * predicts. Throws `GUEST_NOT_FOUND` for a missing guest.
+ *
+ * @example
+ * const report = await withVirsh({ uri: 'qemu:///system' }, (session) => checkRunningGuest('web-1', { session }));
+ * report.ok // true when the guest can run nested guests
+ */
+export async function checkRunningGuest(guest: string, options: CheckRunningGuestOptions): Promise<RunningGuestReport> {
+  const { session } = options;
+  const who = `guest "${guest}"`;
+  const state = await session.domstate(guest);
+  const persistent = parseDomain(await session.dumpxml(guest, { inactive: true }), { file: `the definition of ${who}` });
+  const definition = { mode: persistent.cpu?.mode ?? null, check: persistent.cpu?.check ?? null, disabled: disabledFeatures(persistent) };
+  const fix = `virt-nested set-cpu ${displayArgument(guest)} --mode host-model, then restart the guest`;
+  const restart = `virsh -c ${displayArgument(session.uri)} shutdown ${displayArgument(guest)}, then start it again`;
+  const checks: Check[] = [];
+
+  if (state !== 'running') {
+    const prediction = predicts(persistent) ? 'its definition gives it vmx/svm' : 'its definition would not give it vmx/svm';
+    checks.push({ id: 'running', status: 'problem', message: `${who} is not running (${state}); start it to check what its vCPU gets (${prediction})`, fix: `virsh -c ${displayArgument(session.uri)} start ${displayArgument(guest)}` });
+    return { ok: false, checks, guest, uri: session.uri, vmx: null, svm: null, source: 'definition', definition, pendingRestart: false };
+  }
+  checks.push({ id: 'running', status: 'ok', message: `${who} is running` });
+
+  const live = parseDomain(await session.dumpxml(guest), { file: `the live definition of ${who}` });
+  let source: 'qmp' | 'definition' = 'qmp';
+  let vmx: boolean | null;
+  let svm: boolean | null;
+  try {
+    ({ vmx, svm } = await vcpuFlags(session, guest));
+  } catch (error) {
+    if (!qmpUnavailable(error)) throw error;
+    source = 'definition';
+    vmx = null;
+    svm = null;
+  }
+  const has = source === 'qmp' ? Boolean(vmx || svm) : predicts(live);
+  const flags = [vmx ? 'vmx' : '', svm ? 'svm' : ''].filter(Boolean).join(' and ');
+  if (source === 'qmp') {
+    checks.push(has
+      ? { id: 'vcpu-flag', status: 'ok', message: `QEMU reports ${flags} on the vCPU of ${who}` }
+      : { id: 'vcpu-flag', status: 'problem', message: `QEMU reports neither vmx nor svm on the vCPU of ${who}, so it cannot run nested guests`, fix });
+  } else {
+    checks.push({
+      id: 'vcpu-flag', status: has ? 'ok' : 'problem',
+      message: `libvirt at ${session.uri} has no QEMU monitor, so this answer is the live definition's, not QEMU's: it ${has ? 'gives' : 'does not give'} ${who} vmx/svm`,
+      ...(has ? {} : { fix }),
+    });
+  }
+
+  const disabling = [...new Set([...disablingFeatures(live), ...disablingFeatures(persistent)])];
+  checks.push(disabling.length
+    ? { id: 'nested-feature-disabled', status: 'problem', message: `${who} has ${disabling.join(' and ')}, which hides it from the guest`, fix: 'remove that <feature> (virsh edit), then restart the guest' }
+    : { id: 'nested-feature-disabled', status: 'ok', message: 'no <feature> disables vmx or svm' });
+
+  const modeOk = NESTED_MODES.includes(definition.mode ?? 'custom');
+  checks.push(modeOk
+    ? { id: 'cpu-mode', status: 'ok', message: `the definition has cpu mode='${definition.mode}'` }
+    : { id: 'cpu-mode', status: 'problem', message: `the definition has cpu mode='${definition.mode ?? 'custom'}', which does not pass the host's vmx/svm through`, fix });
+
+  if (persistent.type === 'kvm') checks.push({ id: 'accelerator', status: 'ok', message: `${who} runs on KVM` });
+  else {
+    checks.push({
+      id: 'accelerator', status: 'not-applicable',
+      message: `${who} has domain type '${persistent.type ?? '?'}' (${persistent.type === 'qemu' ? 'TCG, emulated' : 'not KVM'}): its vCPU flags are emulated, and nested guests in it would run slowly; also check the host with virt-nested check-host`,
+    });
+  }
+
+  const pendingRestart = source === 'qmp' ? predicts(persistent) !== has : predicts(persistent) !== predicts(live);
+  checks.push(pendingRestart
+    ? { id: 'pending-restart', status: 'problem', message: `the definition of ${who} was changed since it started and would ${predicts(persistent) ? '' : 'not '}give it vmx/svm; restart it to apply`, fix: restart }
+    : { id: 'pending-restart', status: 'ok', message: 'what runs matches the definition' });
+
+  return { ok: has, checks, guest, uri: session.uri, vmx, svm, source, definition, pendingRestart };
+}
