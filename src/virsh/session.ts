@@ -5,6 +5,9 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { VirshError, VirtNestedError } from '../errors.js';
 import { assertVirshArgument, virshCommandLine } from './command-line.js';
@@ -189,7 +192,7 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
   if (!(timeoutMs > 0)) throw new VirtNestedError('USAGE', `the virsh timeout must be a positive number of milliseconds, got ${timeoutMs}`);
   const requestedUri = options.uri === '' ? undefined : options.uri;
   if (requestedUri !== undefined) assertVirshArgument(requestedUri);
-  const env = virshEnvironment(options.env);
+  const env = virshEnvironment({ ...privateHistory(requestedUri), ...options.env });
   const argv = ['-q', ...(requestedUri === undefined ? [] : ['-c', requestedUri])];
   const shownUri = requestedUri || env['VIRSH_DEFAULT_CONNECT_URI'] || env['LIBVIRT_DEFAULT_URI'] || 'the default URI';
   const signal = options.signal;
@@ -490,6 +493,22 @@ function armTimer(ms: number, fire: () => void): NodeJS.Timeout | undefined {
 }
 
 /** virsh's environment: `process.env`, the caller's variables over it, then {@link PROTOCOL_ENVIRONMENT}. */
+/**
+ * On `quit`, virsh saves its readline history (500 lines) under `$XDG_CACHE_HOME/libvirt/virsh`: our
+ * commands and markers would push out the admin's own. Point it at a private directory, except for
+ * local session URIs, where virsh may start a session daemon that would inherit the variable.
+ */
+function privateHistory(uri: string | undefined): Record<string, string> {
+  if (uri === undefined || /^[\w+]+:\/\/\/session/.test(uri)) return {};
+  const dir = join(tmpdir(), `virt-nested-virsh-${process.getuid?.() ?? 'user'}`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch {
+    return {};
+  }
+  return { XDG_CACHE_HOME: dir };
+}
+
 function virshEnvironment(overrides: Readonly<Record<string, string | undefined>> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
