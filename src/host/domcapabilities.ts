@@ -3,7 +3,7 @@
  * advice: no answer (virsh missing, libvirt down, a driver without domcapabilities) is "cannot
  * check", never an error.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { listedCpuModes } from '../virsh/domcapabilities.js';
 import type { CommandRunner } from './run-command.js';
 
 /**
@@ -29,38 +29,22 @@ export interface LibvirtCpuModes {
   readonly error: string | undefined;
 }
 
-interface ModeElement {
-  name?: unknown;
-  supported?: unknown;
-}
-
 /**
  * Reads `host-model` and `host-passthrough` support from a `domcapabilities` document; a mode the
- * document does not list is `undefined`.
+ * document does not list, or a document that cannot be read, is `undefined`.
  *
  * @example
  * parseCpuModes("<domainCapabilities><cpu><mode name='host-model' supported='yes'/></cpu></domainCapabilities>");
  * // { hostModel: true, hostPassthrough: undefined }
  */
 export function parseCpuModes(xml: string): { hostModel: boolean | undefined; hostPassthrough: boolean | undefined } {
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    processEntities: false,
-    isArray: (name) => name === 'mode',
-  });
-  let modes: ModeElement[] = [];
+  let listed: ReadonlyMap<string, boolean>;
   try {
-    const document = parser.parse(xml) as { domainCapabilities?: { cpu?: { mode?: ModeElement[] } } };
-    modes = document.domainCapabilities?.cpu?.mode ?? [];
+    listed = listedCpuModes(xml);
   } catch {
-    modes = [];
+    listed = new Map();
   }
-  const supported = (name: string): boolean | undefined => {
-    const mode = modes.find((m) => m.name === name);
-    return mode === undefined ? undefined : mode.supported === 'yes';
-  };
-  return { hostModel: supported('host-model'), hostPassthrough: supported('host-passthrough') };
+  return { hostModel: listed.get('host-model'), hostPassthrough: listed.get('host-passthrough') };
 }
 
 /**

@@ -73,14 +73,14 @@ const parser = new XMLParser({
 });
 
 /**
- * Reads which CPU modes a domcapabilities document says are supported. A mode the document does not
- * list counts as unsupported. Throws `XML_MALFORMED` for text that is not a `<domainCapabilities>`
- * document.
+ * The CPU modes a domcapabilities document lists, each with whether it is supported
+ * (`<mode name='host-model' supported='yes'>`). Throws `XML_MALFORMED` for text that is not a
+ * `<domainCapabilities>` document.
  *
  * @example
- * cpuModesSupported(xml); // → { 'host-model': true, 'host-passthrough': false, maximum: true, custom: true }
+ * listedCpuModes(xml).get('host-passthrough') // false (listed, unsupported), or undefined (not listed)
  */
-export function cpuModesSupported(xml: string): CpuModesSupported {
+export function listedCpuModes(xml: string): ReadonlyMap<string, boolean> {
   let document: unknown;
   try {
     document = parser.parse(xml);
@@ -94,7 +94,24 @@ export function cpuModesSupported(xml: string): CpuModesSupported {
   }
   const cpu = typeof root === 'object' ? (root as { cpu?: { mode?: unknown } }).cpu : undefined;
   const modes = Array.isArray(cpu?.mode) ? (cpu.mode as Array<{ name?: unknown; supported?: unknown }>) : [];
-  const supported = (name: string): boolean => modes.some((mode) => mode.name === name && mode.supported === 'yes');
+  const listed = new Map<string, boolean>();
+  for (const mode of modes) {
+    if (typeof mode.name === 'string' && !listed.has(mode.name)) listed.set(mode.name, mode.supported === 'yes');
+  }
+  return listed;
+}
+
+/**
+ * Reads which CPU modes a domcapabilities document says are supported. A mode the document does not
+ * list counts as unsupported. Throws `XML_MALFORMED` for text that is not a `<domainCapabilities>`
+ * document.
+ *
+ * @example
+ * cpuModesSupported(xml); // → { 'host-model': true, 'host-passthrough': false, maximum: true, custom: true }
+ */
+export function cpuModesSupported(xml: string): CpuModesSupported {
+  const listed = listedCpuModes(xml);
+  const supported = (name: string): boolean => listed.get(name) === true;
   return {
     'host-model': supported('host-model'),
     'host-passthrough': supported('host-passthrough'),
