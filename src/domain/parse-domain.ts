@@ -145,47 +145,86 @@ function devicesOf(devices: XmlElement | undefined, doc: XmlDocument): DomainDev
   return { ...(lists as unknown as Omit<DomainDevices, 'emulator' | 'all'>), emulator, all };
 }
 
+/** The fields of `Domain`, in the order `toJSON` writes them. */
+const DOMAIN_FIELDS = [
+  'type', 'name', 'uuid', 'title', 'description', 'memory', 'currentMemory', 'vcpu', 'os', 'features', 'cpu', 'devices', 'warnings',
+] as const;
+
+/**
+ * The model as a view on the scan: each field is read from the source when first asked for, then
+ * kept (frozen). Parsing a domain to edit its `<cpu>` never builds the parts nobody reads.
+ */
+class DomainView implements Domain {
+  readonly #doc: XmlDocument;
+  readonly #warnings: readonly DomainWarning[];
+  readonly #cache = new Map<string, unknown>();
+
+  constructor(doc: XmlDocument, warnings: readonly DomainWarning[]) {
+    this.#doc = doc;
+    this.#warnings = Object.freeze([...warnings]);
+    Object.freeze(this);
+  }
+
+  #get<T>(field: string, read: (doc: XmlDocument, root: XmlElement) => T): T {
+    if (!this.#cache.has(field)) this.#cache.set(field, deepFreeze(read(this.#doc, this.#doc.root)));
+    return this.#cache.get(field) as T;
+  }
+
+  get type() { return this.#get('type', (_, root) => attributeOf(root, 'type')); }
+  get name() { return this.#get('name', (doc, root) => textOfChild(doc, root, 'name')?.trim()); }
+  get uuid() { return this.#get('uuid', (doc, root) => textOfChild(doc, root, 'uuid')?.trim()); }
+  get title() { return this.#get('title', (doc, root) => textOfChild(doc, root, 'title')); }
+  get description() { return this.#get('description', (doc, root) => textOfChild(doc, root, 'description')); }
+  get memory() { return this.#get('memory', (doc, root) => memoryOfChild(doc, root, 'memory')); }
+  get currentMemory() { return this.#get('currentMemory', (doc, root) => memoryOfChild(doc, root, 'currentMemory')); }
+  get vcpu() { return this.#get('vcpu', vcpuOf); }
+  get os() { return this.#get('os', (doc, root) => osOf(childOf(root, 'os'), doc)); }
+  get features() { return this.#get('features', (_, root) => childOf(root, 'features')?.children.map((f) => f.name) ?? []); }
+  get cpu() {
+    return this.#get('cpu', (doc, root) => {
+      const cpu = childOf(root, 'cpu');
+      return cpu ? cpuOf(cpu, doc) : undefined;
+    });
+  }
+  get devices() { return this.#get('devices', (doc, root) => devicesOf(childOf(root, 'devices'), doc)); }
+  get warnings() { return this.#warnings; }
+
+  /** Every field, for `JSON.stringify(domain)`. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const field of DOMAIN_FIELDS) out[field] = this[field];
+    return out;
+  }
+}
+
+function textOfChild(doc: XmlDocument, root: XmlElement, name: string): string | undefined {
+  const e = childOf(root, name);
+  return e ? textOf(doc, e) : undefined;
+}
+
+function memoryOfChild(doc: XmlDocument, root: XmlElement, name: string) {
+  const e = childOf(root, name);
+  return e ? memoryOf(textOf(doc, e), attributeOf(e, 'unit')) : undefined;
+}
+
+function vcpuOf(doc: XmlDocument, root: XmlElement): Vcpu | undefined {
+  const e = childOf(root, 'vcpu');
+  return e
+    ? {
+      count: optionalNumber(textOf(doc, e)) ?? 0,
+      placement: attributeOf(e, 'placement'),
+      current: optionalNumber(attributeOf(e, 'current')),
+      cpuset: attributeOf(e, 'cpuset'),
+    }
+    : undefined;
+}
+
 /**
  * Builds the model of a scanned document whose root is `<domain>`, with `warnings`.
  * Internal: `parseDomain` and `setCpuMode` share it.
  */
 export function domainOf(doc: XmlDocument, warnings: readonly DomainWarning[]): Domain {
-  const { root } = doc;
-  const child = (name: string) => childOf(root, name);
-  const text = (name: string) => {
-    const e = child(name);
-    return e ? textOf(doc, e) : undefined;
-  };
-  const memoryElement = (name: string) => {
-    const e = child(name);
-    return e ? memoryOf(textOf(doc, e), attributeOf(e, 'unit')) : undefined;
-  };
-  const vcpuElement = child('vcpu');
-  const vcpu: Vcpu | undefined = vcpuElement
-    ? {
-      count: optionalNumber(textOf(doc, vcpuElement)) ?? 0,
-      placement: attributeOf(vcpuElement, 'placement'),
-      current: optionalNumber(attributeOf(vcpuElement, 'current')),
-      cpuset: attributeOf(vcpuElement, 'cpuset'),
-    }
-    : undefined;
-  const cpu = child('cpu');
-  const domain: Domain = {
-    type: attributeOf(root, 'type'),
-    name: text('name')?.trim(),
-    uuid: text('uuid')?.trim(),
-    title: text('title'),
-    description: text('description'),
-    memory: memoryElement('memory'),
-    currentMemory: memoryElement('currentMemory'),
-    vcpu,
-    os: osOf(child('os'), doc),
-    features: child('features')?.children.map((f) => f.name) ?? [],
-    cpu: cpu ? cpuOf(cpu, doc) : undefined,
-    devices: devicesOf(child('devices'), doc),
-    warnings,
-  };
-  deepFreeze(domain);
+  const domain = new DomainView(doc, warnings);
   attachDocument(domain, doc);
   return domain;
 }
@@ -205,8 +244,8 @@ export function parseDomain(xml: string, options: ParseDomainOptions = {}): Doma
   if (typeof xml !== 'string') throw new TypeError('parseDomain expects the XML as a string');
   const doc = scanXml(xml, options);
   if (doc.root.name !== 'domain') {
-    const at = options.file === undefined ? '' : `${options.file}: `;
     const { line, column } = lineColumnAt(xml, doc.root.start);
+    const at = options.file === undefined ? '' : `${options.file}:${line}:${column}: `;
     throw new DomainXmlError('XML_NOT_DOMAIN', `${at}the root element is <${doc.root.name}>, not <domain>; this is not libvirt domain XML`, line, column, options.file);
   }
   return domainOf(doc, []);

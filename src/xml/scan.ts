@@ -68,19 +68,6 @@ export interface ScanOptions {
 /** The default size limit: 10 MiB. Real domain XML is a few KiB. */
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
-interface MutableElement {
-  name: string;
-  start: number;
-  nameEnd: number;
-  tagClose: number;
-  openEnd: number;
-  selfClosing: boolean;
-  closeStart: number;
-  end: number;
-  attributes: XmlAttribute[];
-  children: MutableElement[];
-}
-
 const LT = 60, GT = 62, SLASH = 47, EQ = 61, QUOT = 34, APOS = 39, BANG = 33, QMARK = 63, AMP = 38;
 
 function isSpace(c: number): boolean {
@@ -99,6 +86,97 @@ function isNameStart(c: number): boolean {
 
 // eslint-disable-next-line no-control-regex
 const INVALID_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+// The index: every element and attribute as a few offsets in typed arrays (a few bytes each), with
+// views made on demand. Elements are numbered in document order, so an element's first child is the
+// next element, its attributes run up to the next element's first attribute, and its next sibling
+// is the first element after its subtree.
+const START = 0, OPEN_END = 1, CLOSE_START = 2, END = 3, FIRST_ATTRIBUTE = 4, SUBTREE_END = 5, STRIDE = 6;
+const A_START = 0, A_VALUE_START = 1, A_VALUE_END = 2, A_STRIDE = 3;
+
+/** The offsets of a scanned document. */
+interface ScanIndex {
+  readonly source: string;
+  readonly elements: Int32Array;
+  readonly elementCount: number;
+  readonly attributes: Int32Array;
+  readonly attributeCount: number;
+}
+
+const grow = (array: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer> => {
+  if (needed <= array.length) return array;
+  const next = new Int32Array(Math.max(needed, array.length * 2));
+  next.set(array);
+  return next;
+};
+
+class AttributeView implements XmlAttribute {
+  readonly #index: ScanIndex;
+  readonly #at: number;
+  constructor(index: ScanIndex, at: number) {
+    this.#index = index;
+    this.#at = at * A_STRIDE;
+  }
+  get start(): number { return this.#index.attributes[this.#at + A_START] as number; }
+  get valueStart(): number { return this.#index.attributes[this.#at + A_VALUE_START] as number; }
+  get valueEnd(): number { return this.#index.attributes[this.#at + A_VALUE_END] as number; }
+  get end(): number { return this.valueEnd + 1; }
+  get quote(): "'" | '"' { return this.#index.source[this.valueEnd] as "'" | '"'; }
+  get name(): string {
+    const { source } = this.#index;
+    return source.slice(this.start, nameEnd(source, this.start));
+  }
+  get value(): string { return attributeValue(this.#index.source.slice(this.valueStart, this.valueEnd)); }
+}
+
+class ElementView implements XmlElement {
+  readonly #index: ScanIndex;
+  readonly #i: number;
+  constructor(index: ScanIndex, i: number) {
+    this.#index = index;
+    this.#i = i;
+  }
+  #field(field: number): number { return this.#index.elements[this.#i * STRIDE + field] as number; }
+  get start(): number { return this.#field(START); }
+  get openEnd(): number { return this.#field(OPEN_END); }
+  get closeStart(): number { return this.#field(CLOSE_START); }
+  get end(): number { return this.#field(END); }
+  get selfClosing(): boolean { return this.#index.source.charCodeAt(this.openEnd - 2) === SLASH; }
+  get tagClose(): number { return this.openEnd - (this.selfClosing ? 2 : 1); }
+  get nameEnd(): number { return nameEnd(this.#index.source, this.start + 1); }
+  get name(): string { return this.#index.source.slice(this.start + 1, this.nameEnd); }
+  get attributes(): readonly XmlAttribute[] {
+    const first = this.#field(FIRST_ATTRIBUTE);
+    const last = this.#i + 1 < this.#index.elementCount
+      ? (this.#index.elements[(this.#i + 1) * STRIDE + FIRST_ATTRIBUTE] as number)
+      : this.#index.attributeCount;
+    const out: XmlAttribute[] = [];
+    for (let a = first; a < last; a++) out.push(new AttributeView(this.#index, a));
+    return out;
+  }
+  get children(): readonly XmlElement[] {
+    const out: XmlElement[] = [];
+    const end = this.#field(SUBTREE_END);
+    for (let c = this.#i + 1; c < end; c = this.#index.elements[c * STRIDE + SUBTREE_END] as number) {
+      out.push(new ElementView(this.#index, c));
+    }
+    return out;
+  }
+}
+
+function nameEnd(source: string, from: number): number {
+  let i = from;
+  while (i < source.length && !endsName(source.charCodeAt(i))) i++;
+  return i;
+}
+
+function attributeValue(raw: string): string {
+  // XML normalizes whitespace characters in attribute values to spaces (before references are decoded).
+  if (/[\t\n\r]/.test(raw)) return normalizeAttributeWhitespace(raw);
+  if (raw.indexOf('&') === -1) return raw;
+  const decoded = decodeReferences(raw);
+  return typeof decoded === 'string' ? decoded : raw;
+}
 
 /**
  * Scans `source` as XML. Throws {@link DomainXmlError} (with line and column) for anything that is not
@@ -174,38 +252,61 @@ export function scanXml(source: string, options: ScanOptions = {}): XmlDocument 
       else return i;
     }
   };
+  // The next '&' and ']]>' at or after the text being checked, found once and reused: searching
+  // afresh from every text node would read the rest of the document each time.
+  let nextAmp = -2;
+  let nextCdataEnd = -2;
   const checkText = (from: number, to: number): void => {
-    const amp = source.indexOf('&', from);
-    if (amp !== -1 && amp < to) {
+    if (nextAmp !== -1 && nextAmp < from) nextAmp = source.indexOf('&', from);
+    if (nextAmp !== -1 && nextAmp < to) {
       const decoded = decodeReferences(source.slice(from, to));
       if (typeof decoded !== 'string') fail('XML_MALFORMED', from + decoded.offset, decoded.message);
     }
-    const cdataEnd = source.indexOf(']]>', from);
-    if (cdataEnd !== -1 && cdataEnd < to) fail('XML_MALFORMED', cdataEnd, "']]>' is not allowed in text");
+    if (nextCdataEnd !== -1 && nextCdataEnd < from) nextCdataEnd = source.indexOf(']]>', from);
+    if (nextCdataEnd !== -1 && nextCdataEnd < to) fail('XML_MALFORMED', nextCdataEnd, "']]>' is not allowed in text");
   };
 
-  /** Parses a start tag at `from` (a `<` followed by a name). */
-  const readStartTag = (from: number): MutableElement => {
+  let elements = new Int32Array(64 * STRIDE);
+  let elementCount = 0;
+  let attributes = new Int32Array(64 * A_STRIDE);
+  let attributeCount = 0;
+  const names: string[] = [];
+
+  /** Parses a start tag at `from` (a `<` followed by a name) into element number `e`; returns whether it is self-closing. */
+  const readStartTag = (from: number): number => {
     const nameEnd = readName(from + 1);
     const name = source.slice(from + 1, nameEnd);
     if (name === '' || !isNameStart(name.charCodeAt(0))) fail('XML_MALFORMED', from + 1, "'<' is not followed by an element name");
-    const attributes: XmlAttribute[] = [];
+    const e = elementCount++;
+    elements = grow(elements, elementCount * STRIDE);
+    const at = e * STRIDE;
+    elements[at + START] = from;
+    elements[at + FIRST_ATTRIBUTE] = attributeCount;
+    names[e] = name;
+    const firstAttribute = attributeCount;
     let i = nameEnd;
     for (;;) {
       const afterName = i;
       i = skipSpace(i);
       const c = source.charCodeAt(i);
       if (i >= n) fail('XML_MALFORMED', from, `the start tag <${name}> is not closed`);
-      if (c === GT) return { name, start: from, nameEnd, tagClose: i, openEnd: i + 1, selfClosing: false, closeStart: -1, end: -1, attributes, children: [] };
+      if (c === GT) {
+        elements[at + OPEN_END] = i + 1;
+        return e;
+      }
       if (c === SLASH) {
         if (source.charCodeAt(i + 1) !== GT) fail('XML_MALFORMED', i, `'/' in the start tag <${name}> is not followed by '>'`);
-        return { name, start: from, nameEnd, tagClose: i, openEnd: i + 2, selfClosing: true, closeStart: i + 2, end: i + 2, attributes, children: [] };
+        elements[at + OPEN_END] = i + 2;
+        elements[at + CLOSE_START] = i + 2;
+        elements[at + END] = i + 2;
+        elements[at + SUBTREE_END] = e + 1;
+        return e;
       }
       if (i === afterName) fail('XML_MALFORMED', i, `attributes of <${name}> must be separated by whitespace`);
       const attrStart = i;
       const attrNameEnd = readName(i);
+      if (attrNameEnd === i || !isNameStart(source.charCodeAt(i))) fail('XML_MALFORMED', i, `unexpected character in the start tag <${name}>`);
       const attrName = source.slice(i, attrNameEnd);
-      if (attrName === '' || !isNameStart(attrName.charCodeAt(0))) fail('XML_MALFORMED', i, `unexpected character in the start tag <${name}>`);
       i = skipSpace(attrNameEnd);
       if (source.charCodeAt(i) !== EQ) fail('XML_MALFORMED', i, `the attribute ${attrName} of <${name}> has no '=' and value`);
       i = skipSpace(i + 1);
@@ -214,47 +315,53 @@ export function scanXml(source: string, options: ScanOptions = {}): XmlDocument 
       const valueStart = i + 1;
       const valueEnd = source.indexOf(quote === QUOT ? '"' : "'", valueStart);
       if (valueEnd === -1) fail('XML_MALFORMED', i, `the value of ${attrName} in <${name}> is not closed`);
-      const raw = source.slice(valueStart, valueEnd);
-      const lt = raw.indexOf('<');
-      if (lt !== -1) fail('XML_MALFORMED', valueStart + lt, `'<' is not allowed in the value of ${attrName}`);
-      let value = raw;
-      if (raw.indexOf('&') !== -1) {
-        const decoded = decodeReferences(raw);
+      const lt = source.indexOf('<', valueStart);
+      if (lt !== -1 && lt < valueEnd) fail('XML_MALFORMED', lt, `'<' is not allowed in the value of ${attrName}`);
+      const amp = source.indexOf('&', valueStart);
+      if (amp !== -1 && amp < valueEnd) {
+        const decoded = decodeReferences(source.slice(valueStart, valueEnd));
         if (typeof decoded !== 'string') fail('XML_MALFORMED', valueStart + decoded.offset, decoded.message);
-        value = decoded as string;
       }
-      // XML normalizes whitespace characters in attribute values to spaces (before references are decoded).
-      if (/[\t\n\r]/.test(raw)) value = normalizeAttributeWhitespace(raw);
-      for (const a of attributes) if (a.name === attrName) fail('XML_MALFORMED', attrStart, `the attribute ${attrName} appears twice in <${name}>`);
-      attributes.push({ name: attrName, value, start: attrStart, end: valueEnd + 1, valueStart, valueEnd, quote: quote === QUOT ? '"' : "'" });
+      for (let a = firstAttribute; a < attributeCount; a++) {
+        const other = attributes[a * A_STRIDE + A_START] as number;
+        if (source.startsWith(attrName, other) && endsName(source.charCodeAt(other + attrName.length))) {
+          fail('XML_MALFORMED', attrStart, `the attribute ${attrName} appears twice in <${name}>`);
+        }
+      }
+      attributes = grow(attributes, (attributeCount + 1) * A_STRIDE);
+      const aAt = attributeCount++ * A_STRIDE;
+      attributes[aAt + A_START] = attrStart;
+      attributes[aAt + A_VALUE_START] = valueStart;
+      attributes[aAt + A_VALUE_END] = valueEnd;
       i = valueEnd + 1;
     }
   };
 
   pos = readMisc(pos, true);
   if (pos >= n) fail('XML_MALFORMED', n, 'there is no root element');
-  const root = readStartTag(pos);
-  pos = root.openEnd;
-  const stack: MutableElement[] = [];
-  if (!root.selfClosing) stack.push(root);
+  const stack: number[] = [];
+  const rootNumber = readStartTag(pos);
+  const isOpen = (e: number) => elements[e * STRIDE + END] === 0 && elements[e * STRIDE + CLOSE_START] === 0;
+  pos = elements[rootNumber * STRIDE + OPEN_END] as number;
+  if (isOpen(rootNumber)) stack.push(rootNumber);
   while (stack.length > 0) {
-    const parent = stack[stack.length - 1] as MutableElement;
+    const parent = stack[stack.length - 1] as number;
+    const parentName = names[parent] as string;
     const lt = source.indexOf('<', pos);
-    if (lt === -1) {
-      fail('XML_MALFORMED', parent.start, `the element <${parent.name}> is not closed`);
-    }
+    if (lt === -1) fail('XML_MALFORMED', elements[parent * STRIDE + START] as number, `the element <${parentName}> is not closed`);
     if (lt > pos) checkText(pos, lt);
     const next = source.charCodeAt(lt + 1);
     if (next === SLASH) {
       const nameEnd = readName(lt + 2);
       const name = source.slice(lt + 2, nameEnd);
-      if (name !== parent.name) {
-        fail('XML_MALFORMED', lt, name === '' ? `a malformed end tag where </${parent.name}> was expected` : `the end tag </${name}> does not match <${parent.name}>`);
+      if (name !== parentName) {
+        fail('XML_MALFORMED', lt, name === '' ? `a malformed end tag where </${parentName}> was expected` : `the end tag </${name}> does not match <${parentName}>`);
       }
       const close = skipSpace(nameEnd);
       if (source.charCodeAt(close) !== GT) fail('XML_MALFORMED', close, `the end tag </${name}> is not closed with '>'`);
-      parent.closeStart = lt;
-      parent.end = close + 1;
+      elements[parent * STRIDE + CLOSE_START] = lt;
+      elements[parent * STRIDE + END] = close + 1;
+      elements[parent * STRIDE + SUBTREE_END] = elementCount;
       stack.pop();
       pos = close + 1;
     } else if (next === BANG) {
@@ -272,12 +379,15 @@ export function scanXml(source: string, options: ScanOptions = {}): XmlDocument 
       pos = readPi(lt);
     } else {
       const child = readStartTag(lt);
-      parent.children.push(child);
-      pos = child.openEnd;
-      if (!child.selfClosing) stack.push(child);
+      pos = elements[child * STRIDE + OPEN_END] as number;
+      if (isOpen(child)) stack.push(child);
     }
   }
-  readMisc(root.end === -1 ? pos : root.end, false);
+  const rootEnd = elements[rootNumber * STRIDE + END] as number;
+  const after = readMisc(rootEnd, false);
+  if (after < n) fail('XML_MALFORMED', after, 'markup after the end of the root element (a document has one root)');
+  const index: ScanIndex = { source, elements, elementCount, attributes, attributeCount };
+  const root = new ElementView(index, rootNumber);
   return { source, root, comments };
 }
 
@@ -304,14 +414,16 @@ export function textOf(doc: XmlDocument, element: XmlElement): string {
     const lt = source.indexOf('<', pos);
     const stop = lt === -1 || lt > element.closeStart ? element.closeStart : lt;
     if (stop > pos) {
-      const decoded = decodeReferences(source.slice(pos, stop));
-      out += typeof decoded === 'string' ? decoded : source.slice(pos, stop);
+      // line ends are normalized before references are decoded, so a &#13; stays a carriage return
+      const raw = source.slice(pos, stop).replace(/\r\n?/g, '\n');
+      const decoded = decodeReferences(raw);
+      out += typeof decoded === 'string' ? decoded : raw;
     }
     if (stop === element.closeStart) break;
     if (source.startsWith('<!--', stop)) pos = source.indexOf('-->', stop) + 3;
     else if (source.startsWith('<![CDATA[', stop)) {
       const close = source.indexOf(']]>', stop);
-      out += source.slice(stop + 9, close);
+      out += source.slice(stop + 9, close).replace(/\r\n?/g, '\n');
       pos = close + 3;
     } else if (source.startsWith('<?', stop)) pos = source.indexOf('?>', stop) + 2;
     else {
@@ -319,7 +431,7 @@ export function textOf(doc: XmlDocument, element: XmlElement): string {
       pos = c ? c.end : element.closeStart;
     }
   }
-  return out.replace(/\r\n?/g, '\n');
+  return out;
 }
 
 /**
