@@ -158,6 +158,42 @@ describe('scanXml refuses what is not well-formed, with line and column', () => 
   });
 });
 
+describe('hostile but well-formed input stays linear', () => {
+  const attributes = (count: number) => Array.from({ length: count }, (_, i) => ` a${i}='${i}'`).join('');
+
+  test('a duplicate among many attributes is still found', () => {
+    expect(scanError(`<a${attributes(20)} a3='x'/>`)).toEqual({
+      code: 'XML_MALFORMED', line: 1, column: 164, message: 'the attribute a3 appears twice in <a>',
+    });
+    expect(scanError(`<a${attributes(20)} a19='x'/>`).message).toBe('the attribute a19 appears twice in <a>');
+    expect(scanXml(`<a${attributes(20)} a20='x'/>`).root.attributes).toHaveLength(21);
+  });
+
+  test("'<' and '&' in a value are found after many earlier values", () => {
+    expect(scanError(`<a${attributes(30)} z='<'/>`).message).toBe("'<' is not allowed in the value of z");
+    expect(scanError(`<r>${"<b x='1'/>".repeat(30)}<b x='&q;'/></r>`).message)
+      .toBe('the entity &q; is not defined (only &lt; &gt; &amp; &quot; &apos; exist without a DOCTYPE)');
+  });
+
+  // Searching from every value or text node to the next '&', '<' or ']]>' (or comparing every attribute
+  // with every other) makes a few MB under the size limit take minutes; linear work takes well under a second.
+  test('200 000 attributes in one tag, and 200 000 tags, each scan in a few seconds at most', () => {
+    let started = performance.now();
+    expect(scanXml(`<a${attributes(200_000)}/>`).root.end).toBeGreaterThan(0);
+    expect(performance.now() - started).toBeLessThan(5000);
+    started = performance.now();
+    expect(scanXml(`<r>\n${"  <x a='1' b='2'>t</x>\n".repeat(200_000)}</r>`).root.end).toBeGreaterThan(0);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  test('textOf an element with 100 000 children (and text between them) is linear too', () => {
+    const doc = scanXml(`<r>${'a<x/>'.repeat(100_000)}</r>`);
+    const started = performance.now();
+    expect(textOf(doc, doc.root)).toBe('a'.repeat(100_000));
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
+
 describe('size limit', () => {
   test('the default limit is 10 MiB', () => {
     expect(DEFAULT_MAX_BYTES).toBe(10485760);

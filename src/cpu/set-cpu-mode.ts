@@ -77,7 +77,7 @@ function editCpu(doc: XmlDocument, cpu: XmlElement, mode: CpuMode, check: CpuChe
     at = child.end;
   }
   rest += source.slice(at, cpu.closeStart);
-  if (/^\s*$/.test(rest)) {
+  if (/^[ \t\r\n]*$/.test(rest)) {
     splices.push({ start: whitespaceBefore(source, cpu.tagClose), end: cpu.end, text: '/>' });
   } else {
     for (const child of dropped) splices.push({ start: whitespaceBefore(source, child.start), end: child.end, text: '' });

@@ -256,6 +256,7 @@ export function scanXml(source: string, options: ScanOptions = {}): XmlDocument 
   // afresh from every text node would read the rest of the document each time.
   let nextAmp = -2;
   let nextCdataEnd = -2;
+  let nextLt = -2;
   const checkText = (from: number, to: number): void => {
     if (nextAmp !== -1 && nextAmp < from) nextAmp = source.indexOf('&', from);
     if (nextAmp !== -1 && nextAmp < to) {
@@ -284,6 +285,7 @@ export function scanXml(source: string, options: ScanOptions = {}): XmlDocument 
     elements[at + FIRST_ATTRIBUTE] = attributeCount;
     names[e] = name;
     const firstAttribute = attributeCount;
+    let seen: Set<string> | undefined;
     let i = nameEnd;
     for (;;) {
       const afterName = i;
@@ -315,19 +317,30 @@ export function scanXml(source: string, options: ScanOptions = {}): XmlDocument 
       const valueStart = i + 1;
       const valueEnd = source.indexOf(quote === QUOT ? '"' : "'", valueStart);
       if (valueEnd === -1) fail('XML_MALFORMED', i, `the value of ${attrName} in <${name}> is not closed`);
-      const lt = source.indexOf('<', valueStart);
-      if (lt !== -1 && lt < valueEnd) fail('XML_MALFORMED', lt, `'<' is not allowed in the value of ${attrName}`);
-      const amp = source.indexOf('&', valueStart);
-      if (amp !== -1 && amp < valueEnd) {
+      // the next '<' and '&' are found once and reused, as for text: searching afresh from every value
+      // would read on to the next tag or the end of the document each time
+      if (nextLt !== -1 && nextLt < valueStart) nextLt = source.indexOf('<', valueStart);
+      if (nextLt !== -1 && nextLt < valueEnd) fail('XML_MALFORMED', nextLt, `'<' is not allowed in the value of ${attrName}`);
+      if (nextAmp !== -1 && nextAmp < valueStart) nextAmp = source.indexOf('&', valueStart);
+      if (nextAmp !== -1 && nextAmp < valueEnd) {
         const decoded = decodeReferences(source.slice(valueStart, valueEnd));
         if (typeof decoded !== 'string') fail('XML_MALFORMED', valueStart + decoded.offset, decoded.message);
       }
-      for (let a = firstAttribute; a < attributeCount; a++) {
-        const other = attributes[a * A_STRIDE + A_START] as number;
-        if (source.startsWith(attrName, other) && endsName(source.charCodeAt(other + attrName.length))) {
-          fail('XML_MALFORMED', attrStart, `the attribute ${attrName} appears twice in <${name}>`);
+      // a set once a tag has many attributes, so that a hostile tag cannot make this quadratic
+      if (seen === undefined && attributeCount - firstAttribute >= 16) {
+        seen = new Set();
+        for (let a = firstAttribute; a < attributeCount; a++) {
+          const other = attributes[a * A_STRIDE + A_START] as number;
+          seen.add(source.slice(other, readName(other)));
         }
       }
+      let twice = seen?.has(attrName) ?? false;
+      for (let a = firstAttribute; seen === undefined && a < attributeCount; a++) {
+        const other = attributes[a * A_STRIDE + A_START] as number;
+        if (source.startsWith(attrName, other) && endsName(source.charCodeAt(other + attrName.length))) twice = true;
+      }
+      if (twice) fail('XML_MALFORMED', attrStart, `the attribute ${attrName} appears twice in <${name}>`);
+      seen?.add(attrName);
       attributes = grow(attributes, (attributeCount + 1) * A_STRIDE);
       const aAt = attributeCount++ * A_STRIDE;
       attributes[aAt + A_START] = attrStart;
@@ -409,6 +422,8 @@ export function textOf(doc: XmlDocument, element: XmlElement): string {
   const { source } = doc;
   let out = '';
   let pos = element.openEnd;
+  // read once: each read of `children` builds the list anew
+  const children = element.children;
   let child = 0;
   while (pos < element.closeStart) {
     const lt = source.indexOf('<', pos);
@@ -427,7 +442,7 @@ export function textOf(doc: XmlDocument, element: XmlElement): string {
       pos = close + 3;
     } else if (source.startsWith('<?', stop)) pos = source.indexOf('?>', stop) + 2;
     else {
-      const c = element.children[child++];
+      const c = children[child++];
       pos = c ? c.end : element.closeStart;
     }
   }
