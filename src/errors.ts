@@ -54,7 +54,7 @@ export class VirtNestedError extends Error {
 export class DomainXmlError extends VirtNestedError {
   readonly line: number;
   readonly column: number;
-  /** The file the XML came from, when the caller said (see `parseDomain`'s `source` option). */
+  /** The file the XML came from, when the caller said (see `parseDomain`'s `file` option). */
   readonly file: string | undefined;
   constructor(code: ErrorCode, message: string, line: number, column: number, file?: string) {
     super(code, message);
@@ -103,9 +103,26 @@ export class GuestNotShutOffError extends VirtNestedError {
   }
 }
 
-/** Exit codes of the CLI: 0 success, 1 a check failed or a change was refused, 2 usage, input or connection error. */
+/**
+ * Exit code of the CLI: success.
+ *
+ * @example
+ * process.exitCode = report.ok ? EXIT_OK : EXIT_FAILED;
+ */
 export const EXIT_OK = 0;
+/**
+ * Exit code of the CLI: a check failed or a change was refused.
+ *
+ * @example
+ * process.exitCode = report.ok ? EXIT_OK : EXIT_FAILED;
+ */
 export const EXIT_FAILED = 1;
+/**
+ * Exit code of the CLI: a usage or input error, or libvirt could not be reached.
+ *
+ * @example
+ * process.exitCode = EXIT_USAGE;
+ */
 export const EXIT_USAGE = 2;
 
 const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

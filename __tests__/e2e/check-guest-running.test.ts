@@ -107,3 +107,20 @@ test('--all over two hosts prints one JSON line per guest and a summary', () => 
   expect(lines[lines.length - 1]).toEqual({ summary: { hosts: 2, unreachable: [{ uri: 'qemu+tcp://127.0.0.1:1/system', code: 'LIBVIRT_UNREACHABLE', message: expect.stringContaining('127.0.0.1:1') }], guests: 1, ok: 0, notOk: 1, failed: 0 } });
   expect(r.code).toBe(1);
 });
+
+test("a guest with the default custom CPU that QEMU gives svm: available, no false 'pending restart'", async () => {
+  const name = uniqueName('vn-cg-default');
+  guests.add(name);
+  expect((await plainVirsh(['define', '--file', await writeTemp(dir, `${name}.xml`, tcgGuestXml(name))])).exitCode).toBe(0);
+  expect((await plainVirsh(['start', '--domain', name])).exitCode).toBe(0);
+  try {
+    const svm = await qomGet(name, 'svm');
+    const report = JSON.parse(runCli(['check-guest', name, '--json']).stdout) as { ok: boolean; pendingRestart: boolean; checks: Array<{ id: string; status: string }> };
+    expect(report.ok).toBe(svm);
+    expect(report.pendingRestart).toBe(false);
+    expect(report.checks.find((c) => c.id === 'pending-restart')?.status).toBe('ok');
+    expect(report.checks.find((c) => c.id === 'cpu-mode')?.status).toBe(svm ? 'not-applicable' : 'problem');
+  } finally {
+    await plainVirsh(['destroy', '--domain', name]);
+  }
+});

@@ -40,7 +40,7 @@ test('json format over a directory: every file, the PRODUCT.md shape', () => {
 
 test('github format prints workflow commands', () => {
   const r = runCli(['lint', '--format', 'github', '--no-schema', `${LINT}/cpu-missing.xml`]);
-  expect(r.stdout).toBe(`::error file=${LINT}/cpu-missing.xml,line=1,col=1,title=virt-nested cpu-missing::no <cpu> element, so the guest gets a default CPU without vmx/svm; add <cpu mode='host-model' check='partial'/> (virt-nested set-cpu --file FILE --mode host-model --write)\n`);
+  expect(r.stdout).toBe(`::error file=${LINT}/cpu-missing.xml,line=1,col=1,title=virt-nested cpu-missing::no <cpu> element, so the guest gets the hypervisor's default CPU model, which does not pass the host's vmx/svm through; add <cpu mode='host-model' check='partial'/> (virt-nested set-cpu --file FILE --mode host-model --write)\n`);
 });
 
 test('usage errors exit 2 with one sentence: a missing path, a missing --schema-dir', () => {

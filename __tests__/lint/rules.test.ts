@@ -14,7 +14,7 @@ test('cpu-missing points at <domain>', () => {
   const [problem] = lintText(fixture('cpu-missing.xml'), { file: 'cpu-missing.xml' }).problems;
   expect(problem).toEqual({
     file: 'cpu-missing.xml', line: 1, column: 1, rule: 'cpu-missing', severity: 'error',
-    message: "no <cpu> element, so the guest gets a default CPU without vmx/svm; add <cpu mode='host-model' check='partial'/> (virt-nested set-cpu --file FILE --mode host-model --write)",
+    message: "no <cpu> element, so the guest gets the hypervisor's default CPU model, which does not pass the host's vmx/svm through; add <cpu mode='host-model' check='partial'/> (virt-nested set-cpu --file FILE --mode host-model --write)",
   });
 });
 

@@ -56,12 +56,12 @@ export const DOMAIN_RULES: readonly LintRule[] = [
   {
     id: 'cpu-missing',
     severity: 'error',
-    description: "the domain has no <cpu>: the guest gets a default CPU model without vmx/svm",
+    description: "the domain has no <cpu>: the guest gets the default CPU model, which does not pass the host's vmx/svm through",
     check(domain, context) {
       if (domain.cpu) return [];
       const doc = documentOf(domain);
       const mode = context.requireMode === 'any' ? 'host-model' : context.requireMode;
-      return [at(doc, doc.root.start, `no <cpu> element, so the guest gets a default CPU without vmx/svm; add <cpu mode='${mode}' check='partial'/> (${fixHint(mode)})`)];
+      return [at(doc, doc.root.start, `no <cpu> element, so the guest gets the hypervisor's default CPU model, which does not pass the host's vmx/svm through; add <cpu mode='${mode}' check='partial'/> (${fixHint(mode)})`)];
     },
   },
   {

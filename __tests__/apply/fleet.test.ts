@@ -1,0 +1,114 @@
+/**
+ * `applyCpuModeToHosts` with an AbortSignal, on the real libvirtd: an abort stops before the next guest
+ * and the next host, and never cuts the guest being edited short.
+ */
+
+import { watch } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyCpuModeToHosts, type GuestResult } from '../../src/apply/fleet.js';
+import { defineQemuGuest, definition, expectedAfterHostModel, type GuestKind } from './fleet-guests.js';
+import { makeTempDir, removeDir, removeGuests, uniqueName } from '../virsh/throwaway-guests.js';
+
+const SYSTEM = 'qemu:///system';
+const KINDS: readonly GuestKind[] = ['plain', 'topology', 'vnc'];
+
+let dir: string;
+let backups: string;
+const cleanup = new Set<string>();
+beforeAll(async () => { dir = await makeTempDir(); });
+afterAll(async () => {
+  await removeGuests(cleanup);
+  await removeDir(dir);
+});
+beforeEach(() => { backups = mkdtempSync(join(tmpdir(), 'vn-fleet-lib-')); });
+afterEach(() => rmSync(backups, { recursive: true, force: true }));
+
+/** Six shut-off guests with a common prefix, and their definitions as libvirt keeps them. */
+async function defineSix(): Promise<{ prefix: string; originals: Map<string, string>; kinds: Map<string, GuestKind> }> {
+  const prefix = uniqueName('vn-fleet-lib');
+  const originals = new Map<string, string>();
+  const kinds = new Map<string, GuestKind>();
+  for (let i = 0; i < 6; i++) {
+    const name = `${prefix}-${i}`;
+    const kind = KINDS[i % 3] as GuestKind;
+    cleanup.add(name);
+    kinds.set(name, kind);
+    originals.set(name, await defineQemuGuest(dir, name, kind));
+  }
+  return { prefix, originals, kinds };
+}
+
+/** Exactly the guests in `edited` carry the host-model edit (exact bytes); all others are untouched. */
+async function expectEditedExactly(edited: readonly string[], originals: Map<string, string>, kinds: Map<string, GuestKind>): Promise<void> {
+  for (const [name, original] of originals) {
+    const now = await definition(name);
+    expect(now).toBe(edited.includes(name) ? expectedAfterHostModel(original, kinds.get(name) as GuestKind) : original);
+  }
+}
+
+test('--all with a glob selects only the guests that match, never every guest on the host', async () => {
+  const { prefix, originals, kinds } = await defineSix();
+  const decoy = uniqueName('vn-fleet-decoy');
+  cleanup.add(decoy);
+  const decoyDefinition = await defineQemuGuest(dir, decoy, 'plain');
+  const report = await applyCpuModeToHosts({ mode: 'host-model', uris: [SYSTEM], all: true, match: `${prefix}-*`, dryRun: true, backupDir: backups });
+  expect(report.results.map((r) => r.guest).sort()).toEqual([...originals.keys()].sort());
+  expect(report.results.every((r) => r.changed && r.dryRun && r.error === null)).toBe(true);
+  expect(report.summary).toEqual({ hosts: 1, unreachable: [], guests: 6, changed: 6, unchanged: 0, skipped: 0, failed: 0, aborted: false });
+  await expectEditedExactly([], originals, kinds);
+  expect(await definition(decoy)).toBe(decoyDefinition);
+}, 60_000);
+
+test('an abort after the first result stops before the next guest', async () => {
+  const { prefix, originals, kinds } = await defineSix();
+  const controller = new AbortController();
+  const seen: GuestResult[] = [];
+  const report = await applyCpuModeToHosts({
+    mode: 'host-model', uris: [SYSTEM], match: `${prefix}-*`, backupDir: backups, signal: controller.signal,
+    onResult: (result) => { seen.push(result); controller.abort(); },
+  });
+  expect(report.results).toHaveLength(1);
+  expect(report.results).toEqual(seen);
+  const [first] = report.results;
+  expect(first).toMatchObject({ uri: SYSTEM, changed: true, skipped: null, error: null });
+  expect(first?.guest.startsWith(`${prefix}-`)).toBe(true);
+  expect(report.summary).toEqual({ hosts: 1, unreachable: [], guests: 1, changed: 1, unchanged: 0, skipped: 0, failed: 0, aborted: true });
+  await expectEditedExactly([first?.guest as string], originals, kinds);
+  expect(readdirSync(backups)).toHaveLength(1);
+}, 60_000);
+
+test('an abort in the middle of a guest lets that guest finish (define, verify) and reports it done', async () => {
+  const { prefix, originals, kinds } = await defineSix();
+  const controller = new AbortController();
+  // the backup is written after the first reads and before the compare-and-swap re-read, define and verify
+  const watcher = watch(backups, () => controller.abort());
+  try {
+    const report = await applyCpuModeToHosts({
+      mode: 'host-model', uris: [SYSTEM], match: `${prefix}-*`, backupDir: backups, signal: controller.signal,
+    });
+    expect(controller.signal.aborted).toBe(true);
+    expect(report.results).toHaveLength(1);
+    const [first] = report.results;
+    expect(first).toMatchObject({ changed: true, error: null, after: { mode: 'host-model', check: 'partial' } });
+    expect(report.summary).toEqual({ hosts: 1, unreachable: [], guests: 1, changed: 1, unchanged: 0, skipped: 0, failed: 0, aborted: true });
+    await expectEditedExactly([first?.guest as string], originals, kinds);
+  } finally {
+    watcher.close();
+  }
+}, 60_000);
+
+test('aborted before the start: no host is connected to, none is reported unreachable, nothing changes', async () => {
+  const { prefix, originals, kinds } = await defineSix();
+  const controller = new AbortController();
+  controller.abort();
+  const report = await applyCpuModeToHosts({
+    mode: 'host-model', uris: [SYSTEM, 'qemu+tcp://127.0.0.1:1/system'], match: `${prefix}-*`, backupDir: backups, signal: controller.signal,
+  });
+  expect(report).toEqual({
+    results: [],
+    summary: { hosts: 2, unreachable: [], guests: 0, changed: 0, unchanged: 0, skipped: 0, failed: 0, aborted: true },
+  });
+  await expectEditedExactly([], originals, kinds);
+}, 60_000);
