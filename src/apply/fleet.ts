@@ -3,10 +3,10 @@
  * host, hosts in parallel, the guests of one host one after another, every safety step of
  * `applyCpuMode` for each guest.
  */
-import { GuestNotShutOffError, VirtNestedError, exitCodeFor } from '../errors.js';
+import { GuestNotShutOffError, VirshError, VirtNestedError, exitCodeFor } from '../errors.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
-import type { VirshSession } from '../virsh/session.js';
+import { openVirsh, type VirshSession } from '../virsh/session.js';
 import { applyCpuMode } from './apply-cpu-mode.js';
 import { globToRegExp } from './glob.js';
 
@@ -19,7 +19,7 @@ export interface FleetOptions {
   readonly guests?: readonly string[];
   /** Every persistent guest on each host. */
   readonly all?: boolean;
-  /** Persistent guests whose name matches this glob. */
+  /** Persistent guests whose name matches this glob (with `all` too: only those). */
   readonly match?: string;
   readonly dryRun?: boolean;
   /** Shut running guests down (ACPI), edit them, and start them again. Default: skip them. */
@@ -28,7 +28,10 @@ export interface FleetOptions {
   readonly shutdownTimeoutMs?: number;
   /** Hosts worked on at once (default 4). */
   readonly jobs?: number;
-  /** Stops before the next guest; a guest being edited is finished first, never left half-done. */
+  /**
+   * Stops before the next guest and before the next host; a guest being edited (or shut down for the
+   * edit and started again) is finished first, never left half-done.
+   */
   readonly signal?: AbortSignal;
   readonly backupDir?: string;
   readonly env?: NodeJS.ProcessEnv;
@@ -61,6 +64,7 @@ export type { HostFailure } from '../virsh/each-host.js';
 /** Counts over every guest and host. The last JSON line of `set-cpu --json` over several guests. */
 export interface FleetSummary {
   readonly hosts: number;
+  /** Hosts that could not be reached (not those left out because of an abort). */
   readonly unreachable: readonly HostFailure[];
   readonly guests: number;
   readonly changed: number;
@@ -84,18 +88,45 @@ async function selectGuests(session: VirshSession, options: FleetOptions): Promi
   const names = [...(options.guests ?? [])];
   if (options.all || options.match !== undefined) {
     const persistent = await session.listGuests({ all: true, persistent: true });
+    // `--all --match GLOB` means the guests that match, never every guest on the host
     const pattern = options.match === undefined ? undefined : globToRegExp(options.match);
     for (const name of persistent) {
-      if ((options.all || pattern?.test(name)) && !names.includes(name)) names.push(name);
+      if ((pattern === undefined || pattern.test(name)) && !names.includes(name)) names.push(name);
     }
   }
   return names;
 }
 
-async function waitForShutOff(session: VirshSession, guest: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+/**
+ * A session whose connecting can be aborted, but not the session itself: an abort must let the guest
+ * being edited finish (its define, verification, and start again), so it is checked between guests.
+ */
+async function openUntilConnected(uri: string | undefined, signal: AbortSignal | undefined): Promise<VirshSession> {
+  if (signal === undefined) return openVirsh(uri === undefined ? {} : { uri });
+  const connecting = new AbortController();
+  const forward = () => connecting.abort();
+  signal.addEventListener('abort', forward, { once: true });
+  try {
+    return await openVirsh({ ...(uri === undefined ? {} : { uri }), signal: connecting.signal });
+  } finally {
+    signal.removeEventListener('abort', forward);
+  }
+}
+
+/** ACPI shutdown; drivers without shutdown modes (libvirt's test driver) get their own graceful default. */
+async function shutdownGracefully(session: VirshSession, guest: string): Promise<void> {
+  try {
+    await session.shutdown(guest, { mode: 'acpi' });
+  } catch (error) {
+    if (!(error instanceof VirshError && /unsupported flags/.test(error.stderr))) throw error;
+    await session.shutdown(guest);
+  }
+}
+
+async function waitForShutOff(session: VirshSession, guest: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while ((await session.domstate(guest)) !== 'shut off') {
-    if (Date.now() > deadline || signal?.aborted) {
+    if (Date.now() > deadline) {
       throw new VirtNestedError('GUEST_NOT_SHUT_OFF', `guest "${guest}" did not shut down within ${Math.round(timeoutMs / 1000)} s; it was left running and not changed`);
     }
     await sleep(POLL_MS);
@@ -119,8 +150,9 @@ async function oneGuest(session: VirshSession, guest: string, options: FleetOpti
       const state = await session.domstate(guest);
       if (state !== 'shut off') {
         wasRunning = state === 'running';
-        await session.shutdown(guest, { mode: 'acpi' });
-        await waitForShutOff(session, guest, options.shutdownTimeoutMs ?? 120_000, options.signal);
+        await shutdownGracefully(session, guest);
+        // not cut short by an abort: the guest was asked to power off and is finished first
+        await waitForShutOff(session, guest, options.shutdownTimeoutMs ?? 120_000);
       }
     }
     const applied = await applyCpuMode(guest, options.mode, applyOptions).finally(async () => {
@@ -128,7 +160,7 @@ async function oneGuest(session: VirshSession, guest: string, options: FleetOpti
     });
     return { ...base, ...applied, skipped: null, error: null, restarted: wasRunning, warnings: applied.warnings };
   } catch (error) {
-    if (error instanceof GuestNotShutOffError && !options.shutdown) {
+    if (error instanceof GuestNotShutOffError && (!options.shutdown || options.dryRun)) {
       return { ...base, skipped: error.state === 'running' ? 'running' : error.state, error: null };
     }
     const code = error instanceof VirtNestedError ? error.code : 'INTERNAL';
@@ -154,10 +186,13 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
   }
   const results: GuestResult[] = [];
   let aborted = false;
-  const unreachable: HostFailure[] = await eachHost(options.uris, {
+  const open = options.open;
+  const failures: HostFailure[] = await eachHost(options.uris, {
     ...(options.jobs ? { jobs: options.jobs } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.open ? { open: options.open } : {}),
+    open: async (uri) => {
+      if (options.signal?.aborted) throw new VirtNestedError('ABORTED', `${uri ?? 'the default URI'} was not connected to because the operation was aborted`);
+      return open ? open(uri) : openUntilConnected(uri, options.signal);
+    },
   }, async (session) => {
     for (const guest of await selectGuests(session, options)) {
       if (options.signal?.aborted) { aborted = true; break; }
@@ -166,6 +201,7 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
       options.onResult?.(result);
     }
   });
+  const unreachable = failures.filter((failure) => failure.code !== 'ABORTED');
 
   const count = (p: (r: GuestResult) => boolean) => results.filter(p).length;
   return {

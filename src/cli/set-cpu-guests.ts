@@ -1,4 +1,4 @@
-import { EXIT_OK } from '../errors.js';
+import { EXIT_OK, VirtNestedError } from '../errors.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { applyCpuModeToHosts, fleetExitCode, type FleetReport, type GuestResult } from '../apply/fleet.js';
 import { displayArgument } from '../apply/display-argument.js';
@@ -35,19 +35,45 @@ function summaryLine(report: FleetReport): string {
   return `${s.guests} guest${s.guests === 1 ? '' : 's'} on ${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${parts.join(', ')}${hosts}${s.aborted ? '; interrupted' : ''}\n`;
 }
 
-/** `virt-nested set-cpu GUEST… --mode M [-c URI]… [--all | --match GLOB] [--dry-run] [--shutdown] [--json]`. */
+/**
+ * How long `--shutdown` waits for a guest to power off: `VIRT_NESTED_SHUTDOWN_TIMEOUT` seconds, else the
+ * library's default (120 s).
+ *
+ * @example
+ * shutdownTimeoutMs({ VIRT_NESTED_SHUTDOWN_TIMEOUT: '30' }) // 30000
+ */
+export function shutdownTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env['VIRT_NESTED_SHUTDOWN_TIMEOUT'];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) <= 0) {
+    throw new VirtNestedError('USAGE', `VIRT_NESTED_SHUTDOWN_TIMEOUT must be a positive number of seconds, not ${JSON.stringify(raw)}`);
+  }
+  return Number(raw) * 1000;
+}
+
+/**
+ * `virt-nested set-cpu GUEST… --mode M [-c URI]… [--all | --match GLOB] [--dry-run] [--shutdown] [--json]`.
+ * `VIRT_NESTED_SHUTDOWN_TIMEOUT` (seconds) bounds how long `--shutdown` waits for each guest.
+ */
 export async function runGuests(guests: string[], mode: CpuMode, options: Record<string, unknown>, io: CliIo): Promise<number> {
   const uris = await hostUris(options);
   const jobs = jobsOption(options);
+  const shutdownTimeout = shutdownTimeoutMs(io.env);
   const single = guests.length === 1 && !options['all'] && options['match'] === undefined && uris.length === 1;
   const json = Boolean(options['json']);
   const multiHost = uris.length > 1;
   const abort = new AbortController();
+  // `on`, not `once`: execa's signal-exit handler re-raises SIGINT (killing us mid-guest) as soon as it
+  // is the only listener left. A second Ctrl-C quits at once.
   const onSigint = () => {
+    if (abort.signal.aborted) {
+      io.stderr('virt-nested: interrupted again; quitting without finishing the guest being edited\n');
+      process.exit(130);
+    }
     io.stderr('virt-nested: interrupted; finishing the guest being edited, then stopping\n');
     abort.abort();
   };
-  process.once('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
   let done = 0;
   const progress = io.isTTY && !json && !single;
   try {
@@ -59,6 +85,7 @@ export async function runGuests(guests: string[], mode: CpuMode, options: Record
       ...(options['match'] !== undefined ? { match: options['match'] as string } : {}),
       dryRun: Boolean(options['dryRun']),
       shutdown: Boolean(options['shutdown']),
+      ...(shutdownTimeout === undefined ? {} : { shutdownTimeoutMs: shutdownTimeout }),
       ...(jobs ? { jobs } : {}),
       signal: abort.signal,
       env: io.env,

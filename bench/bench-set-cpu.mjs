@@ -1,0 +1,71 @@
+// set-cpu on one real shut-off guest vs `virt-xml GUEST --edit --cpu host-model,check=partial`, median of
+// 7 runs each (the guest's original definition put back before every run), ratio printed; the lines each
+// changed in `virsh dumpxml --inactive` and in the document each sends to libvirt; and the start-up time
+// of `virt-nested --version`.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, median, report } from './measure.mjs';
+import { SYSTEM, changedLines, createGuests, hasCommand, inactiveXml, libvirtMissing, time } from './libvirt-guests.mjs';
+
+const TITLE = 'set-cpu GUEST vs virt-xml --edit (one shut-off guest)';
+const RUNS = 7;
+const missing = libvirtMissing();
+if (missing) {
+  report(TITLE, [`skipped: ${missing}`]);
+  process.exit(0);
+}
+
+const backups = mkdtempSync(join(tmpdir(), 'vn-bench-backups-'));
+const env = { ...process.env, VIRT_NESTED_BACKUP_DIR: backups };
+const set = createGuests(`vn-bench-set-cpu-${process.pid}`, 1);
+const [{ name }] = set.guests;
+const removeAll = () => { set.remove(); rmSync(backups, { recursive: true, force: true }); };
+process.once('SIGINT', () => { removeAll(); process.exit(130); });
+
+/** Lines a unified diff adds or removes (its `---`/`+++` header excluded). */
+const diffBodyLines = (text) => text.split('\n').filter((l) => /^[-+]/.test(l) && !/^(---|\+\+\+) /.test(l)).length;
+
+try {
+  const original = inactiveXml(name);
+  const withVirtXml = hasCommand('virt-xml');
+  const ours = [];
+  const theirs = [];
+  let oursChanged;
+  let theirsChanged;
+  for (let i = 0; i < RUNS; i++) {
+    set.reset();
+    const r = time(process.execPath, [`${ROOT}dist/cli.js`, 'set-cpu', name, '--mode', 'host-model', '-c', SYSTEM], { env });
+    if (r.status !== 0) throw new Error(`set-cpu exited ${r.status}: ${r.stderr}`);
+    ours.push(r.ms);
+    oursChanged = await changedLines(original, inactiveXml(name));
+    if (!withVirtXml) continue;
+    set.reset();
+    const v = time('virt-xml', ['-c', SYSTEM, name, '--edit', '--cpu', 'host-model,check=partial']);
+    if (v.status !== 0) throw new Error(`virt-xml exited ${v.status}: ${v.stderr}`);
+    theirs.push(v.ms);
+    theirsChanged = await changedLines(original, inactiveXml(name));
+  }
+
+  // what each would send to libvirt, as a diff against the definition it read
+  set.reset();
+  const file = join(backups, 'original.xml');
+  writeFileSync(file, original);
+  const ourDiff = time(process.execPath, [`${ROOT}dist/cli.js`, 'set-cpu', '--file', file, '--mode', 'host-model', '--diff']).stdout;
+
+  const startup = [];
+  for (let i = 0; i < RUNS; i++) startup.push(time(process.execPath, [`${ROOT}dist/cli.js`, '--version']).ms);
+
+  const lines = [`virt-nested set-cpu GUEST:  ${median(ours).toFixed(0)} ms (median of ${RUNS}); ${oursChanged} lines changed in dumpxml --inactive; ${diffBodyLines(ourDiff)} lines changed in what it defines`];
+  if (withVirtXml) {
+    const theirDiff = time('virt-xml', ['-c', SYSTEM, name, '--edit', '--cpu', 'host-model,check=partial', '--print-diff']).stdout;
+    lines.push(`virt-xml --edit --cpu:      ${median(theirs).toFixed(0)} ms (median of ${RUNS}); ${theirsChanged} lines changed in dumpxml --inactive; ${diffBodyLines(theirDiff)} lines changed in what it defines`);
+    lines.push(`ratio: ${(median(ours) / median(theirs)).toFixed(2)}x virt-xml's time (target <= 0.6x)`);
+  } else {
+    lines.push('virt-xml: skipped (virt-xml not installed; apt-get install virtinst)');
+  }
+  lines.push(`virt-nested --version start-up: ${median(startup).toFixed(0)} ms (median of ${RUNS})`);
+  report(TITLE, lines);
+} finally {
+  removeAll();
+}
