@@ -71,18 +71,32 @@ async function define(session: VirshCommands, xml: string): Promise<void> {
   }
 }
 
+/** domcapabilities answers per session: the guests of one host mostly share emulator, arch and machine. */
+const capabilitiesAsked = new WeakMap<VirshCommands, Map<string, Promise<CpuModesSupported | undefined>>>();
+
 /**
  * What libvirt says about the CPU modes for this guest's emulator, arch, machine and virt type;
- * undefined when the connection has no domcapabilities (libvirt's test driver).
+ * undefined when the connection has no domcapabilities (libvirt's test driver). Asked once per
+ * session for each such combination.
  */
-async function cpuModeSupport(session: VirshCommands, domain: Domain): Promise<CpuModesSupported | undefined> {
-  const caps = await session.domcapabilities({
+function cpuModeSupport(session: VirshCommands, domain: Domain): Promise<CpuModesSupported | undefined> {
+  const options = {
     ...(domain.devices.emulator ? { emulator: domain.devices.emulator } : {}),
     ...(domain.os.arch ? { arch: domain.os.arch } : {}),
     ...(domain.os.machine ? { machine: domain.os.machine } : {}),
     ...(domain.type ? { virttype: domain.type } : {}),
-  });
-  return caps === undefined ? undefined : cpuModesSupported(caps);
+  };
+  const key = JSON.stringify(options);
+  let asked = capabilitiesAsked.get(session);
+  if (!asked) capabilitiesAsked.set(session, (asked = new Map()));
+  let answer = asked.get(key);
+  if (!answer) {
+    answer = session.domcapabilities(options).then((caps) => (caps === undefined ? undefined : cpuModesSupported(caps)));
+    // a failure is not remembered: the next guest asks again
+    answer.catch(() => asked?.delete(key));
+    asked.set(key, answer);
+  }
+  return answer;
 }
 
 const libvirtMessage = (error: unknown) =>
