@@ -275,7 +275,10 @@ test('--shutdown: running guests are shut down, edited and started again; shut-o
   }
 }, 120_000);
 
-test('SIGINT stops after the guest being edited: every guest fully edited or untouched, exit 1, "interrupted"', async () => {
+test.each([
+  ['the CLI alone', false],
+  ['its whole process group, as a terminal\'s Ctrl-C does', true],
+])('SIGINT to %s stops after the guest being edited: every guest fully edited or untouched, exit 1, "interrupted"', async (_to, group) => {
   const prefix = uniqueName('vn-fleet-int');
   const names = Array.from({ length: 20 }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
   const kinds = new Map(names.map((name, i) => [name, KINDS[i % 3] as GuestKind]));
@@ -287,7 +290,7 @@ test('SIGINT stops after the guest being edited: every guest fully edited or unt
   const backups = backupDir();
   try {
     const child = spawn(process.execPath, [CLI, 'set-cpu', '--mode', 'host-model', '--all', '-c', SYSTEM, '--match', `${prefix}-*`], {
-      cwd: ROOT, env: { ...process.env, ...env(backups) }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT, env: { ...process.env, ...env(backups) }, stdio: ['ignore', 'pipe', 'pipe'], detached: group,
     });
     let stdout = '';
     let stderr = '';
@@ -296,7 +299,8 @@ test('SIGINT stops after the guest being edited: every guest fully edited or unt
       stdout += data.toString('utf8');
       if (!interrupted && stdout.includes('\n')) {
         interrupted = true;
-        child.kill('SIGINT');
+        if (group) process.kill(-(child.pid as number), 'SIGINT');
+        else child.kill('SIGINT');
       }
     });
     child.stderr.on('data', (data: Buffer) => { stderr += data.toString('utf8'); });

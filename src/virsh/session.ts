@@ -207,6 +207,9 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
     env,
     extendEnv: false,
     forceKillAfterDelay: CLOSE_GRACE_MS,
+    // its own process group: a terminal's Ctrl-C reaches virt-nested, which finishes the guest being
+    // edited through this session; virsh still ends with us, as its stdin closes
+    detached: true,
   });
 
   let phase: Phase = 'connecting';
