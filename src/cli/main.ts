@@ -67,7 +67,10 @@ libvirt's domcapabilities, backed up (mode 0600), applied with 'virsh define --v
 the definition did not change meanwhile, verified, and restored from the backup on failure.
 With --file, edits a domain XML file instead (no libvirt needed).
 With --shutdown, running guests are shut down gracefully (ACPI), edited, and started again
-if they were running before; without it they are skipped and reported, never stopped.`)
+if they were running before; without it they are skipped and reported, never stopped.
+A guest that does not power off within $VIRT_NESTED_SHUTDOWN_TIMEOUT seconds (120) is left
+running and reported. --match GLOB selects guests by name (with --all too: only those).
+Ctrl-C stops after the guest being edited; no guest is left half-done.`)
     .addOption(new Option('--mode <mode>', 'CPU mode to set').choices(MODE_CHOICES).makeOptionMandatory())
     .option('-c, --connect <uri>', 'libvirt URI, as for virsh (repeatable for several hosts)', collect, [])
     .option('--hosts-file <file>', 'read libvirt URIs from FILE, one a line')
