@@ -83,7 +83,7 @@ test('--reload with a guest running (libvirt\'s test driver always runs "test"):
   expect(await main(['enable-host', '--reload', '--dry-run', '-c', 'test:///default'], io)).toBe(1);
   expect([io.out, io.err]).toEqual([
     '',
-    'virt-nested: guest "test" is running on test:///default, so kvm_intel was not reloaded and nothing was changed; shut it down first (virsh shutdown test) or run without --reload\n',
+    'virt-nested: guest "test" is running on test:///default, so kvm_intel was not reloaded and nothing was changed; shut it down first (virsh -c test:///default shutdown --domain test) or run without --reload\n',
   ]);
   expect(await readFile(join(root, KVM_CONF), 'utf8')).toBe(before);
 });

@@ -30,3 +30,16 @@ test("libvirt's last message, without virsh's prefix", () => {
   expect(lastMessage('error: failed to connect to the hypervisor\nerror: Failed to connect socket to \'/nonexistent\': No such file or directory\n')).toBe("Failed to connect socket to '/nonexistent': No such file or directory");
   expect(lastMessage('')).toBe('');
 });
+
+test("libvirt's last message keeps the lines that continue it; a stderr without libvirt errors gives its last line", () => {
+  const schema =
+    'error: Failed to define domain from /tmp/web-1.xml\n' +
+    'error: XML document failed to validate against schema: Unable to validate doc against /usr/share/libvirt/schemas/domain.rng\n' +
+    'Extra element cpu in interleave\n' +
+    'Element domain failed to validate content\n\n';
+  expect(lastMessage(schema)).toBe(
+    'XML document failed to validate against schema: Unable to validate doc against /usr/share/libvirt/schemas/domain.rng: Extra element cpu in interleave: Element domain failed to validate content',
+  );
+  expect(lastMessage('modprobe: FATAL: Module kvm_intel is in use.\n')).toBe('modprobe: FATAL: Module kvm_intel is in use.');
+  expect(lastMessage('virsh: command not found')).toBe('virsh: command not found');
+});

@@ -56,3 +56,29 @@ test('enable-host --reload refuses, names the guest, runs no modprobe and writes
   expect(modprobe).toEqual([]);
   expect(await readdir(root)).not.toContain('etc');
 });
+
+test('a paused guest still holds /dev/kvm: enable-host --reload refuses and names it too', async () => {
+  const suspended = await virsh('suspend', '--domain', name);
+  expect([suspended.exitCode, suspended.stderr]).toEqual([0, '']);
+  try {
+    expect((await virsh('domstate', '--domain', name)).stdout.trim()).toBe('paused');
+    const root = await copyFixture('intel-nested-off');
+    const modprobe: string[][] = [];
+    const run: CommandRunner = async (file, args, options) => {
+      if (file === 'virsh') return runCommand(file, args, options);
+      modprobe.push([file, ...args]);
+      return { stdout: '', stderr: '', exitCode: 0 };
+    };
+    expect(await listRunningGuests(runCommand, URI)).toContain(name);
+    const error = await enableHost({ root, run, uid: 0, reload: true, uri: URI }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GuestsRunningError);
+    const refusal = error as GuestsRunningError;
+    expect(refusal.code).toBe('GUESTS_RUNNING');
+    expect(refusal.guests).toContain(name);
+    expect(refusal.message).toMatch(new RegExp(`^guests? .*"${name}".* (is|are) running on qemu:///system, so kvm_intel was not reloaded and nothing was changed; shut (it|them) down first`));
+    expect(modprobe).toEqual([]);
+    expect(await readdir(root)).not.toContain('etc');
+  } finally {
+    await virsh('resume', '--domain', name);
+  }
+});

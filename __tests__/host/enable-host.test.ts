@@ -1,6 +1,6 @@
 import * as fsPromises from 'node:fs/promises';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { VirshError, VirtNestedError } from '../../src/errors.js';
 import { checkHost, enableHost, GuestsRunningError, runCommand, type AtomicWriteFs } from '../../src/host/index.js';
 import { copyFixture, recordingRunner, removeCopies } from './fixture-trees.js';
@@ -248,7 +248,7 @@ describe('dry run', () => {
       { id: 'reload', status: 'not-applicable', message: 'would reload kvm_intel: modprobe -r kvm_intel, then modprobe kvm_intel' },
     ]);
     // Only the read-only question to libvirt ran.
-    expect(run.calls).toEqual([{ file: 'virsh', args: ['-c', 'qemu:///system', 'list', '--name', '--state-running'] }]);
+    expect(run.calls).toEqual([{ file: 'virsh', args: ['-c', 'qemu:///system', 'list', '--name'] }]);
     expect(fs.writes).toEqual([]);
     expect(await snapshot(root)).toEqual(before);
   });
@@ -325,7 +325,22 @@ describe('refusals change nothing', () => {
     const run = recordingRunner(() => ({ stdout: 'web-1\n\n', stderr: '', exitCode: 0 }));
     await expect(enableHost({ root, run, uid: 0, reload: true, dryRun: true })).rejects.toMatchObject({
       code: 'GUESTS_RUNNING',
-      message: 'guest "web-1" is running on qemu:///system, so kvm_intel was not reloaded and nothing was changed; shut it down first (virsh shutdown web-1) or run without --reload',
+      message: 'guest "web-1" is running on qemu:///system, so kvm_intel was not reloaded and nothing was changed; shut it down first (virsh -c qemu:///system shutdown --domain web-1) or run without --reload',
+    });
+  });
+
+  test('the suggested virsh command passes the name as --domain NAME, quoted for a shell, with -c URI', async () => {
+    const root = await copyFixture('intel-nested-off');
+    const uri = 'qemu+ssh://root@hv 1/system?keyfile=/k';
+    const run = recordingRunner(() => ({ stdout: "--web 'one'\n\n", stderr: '', exitCode: 0 }));
+    await expect(enableHost({ root, run, uid: 0, reload: true, dryRun: true, uri })).rejects.toMatchObject({
+      code: 'GUESTS_RUNNING',
+      guests: ["--web 'one'"],
+      message: `guest "--web 'one'" is running on ${uri}, so kvm_intel was not reloaded and nothing was changed; shut it down first (virsh -c 'qemu+ssh://root@hv 1/system?keyfile=/k' shutdown --domain '--web '\\''one'\\''') or run without --reload`,
+    });
+    const equals = recordingRunner(() => ({ stdout: '=web\n', stderr: '', exitCode: 0 }));
+    await expect(enableHost({ root, run: equals, uid: 0, reload: true, dryRun: true })).rejects.toMatchObject({
+      message: "guest \"=web\" is running on qemu:///system, so kvm_intel was not reloaded and nothing was changed; shut it down first (virsh -c qemu:///system shutdown --domain '=web') or run without --reload",
     });
   });
 
@@ -343,7 +358,7 @@ describe('refusals change nothing', () => {
     expect(error).toBeInstanceOf(VirshError);
     expect(error).toMatchObject({
       code: 'LIBVIRT_UNREACHABLE',
-      command: ['virsh', '-c', uri, 'list', '--name', '--state-running'],
+      command: ['virsh', '-c', uri, 'list', '--name'],
       exitCode: 1,
       message: `cannot ask libvirt at ${uri} which guests are running (Failed to connect socket to '/nonexistent': No such file or directory), so nothing was changed; start libvirtd or run without --reload`,
     });
@@ -391,6 +406,80 @@ describe('a write that fails', () => {
     expect(run.calls.map((c) => c.file)).toEqual(['virsh']);
   });
 
+  /** Fails opening for writing only the temp files of `name`; records the temp files opened for writing. */
+  function failingFor(name: string): AtomicWriteFs & { opened: string[] } {
+    const opened: string[] = [];
+    return {
+      ...realFs,
+      opened,
+      open: async (path, flags, mode) => {
+        if (flags === 'r') return realFs.open(path, flags, mode);
+        opened.push(basename(path).replace(/\.\d+\.[0-9a-f]{12}\.tmp$/, '.tmp'));
+        return basename(path).startsWith(`.${name}.`) ? Promise.reject(failure('EROFS')) : realFs.open(path, flags, mode);
+      },
+    };
+  }
+
+  test('a later file failing puts back the one written before it: nothing is changed, no temp file is left', async () => {
+    const root = await copyFixture('intel-kvm-conf-with-other-options');
+    await chmod(join(root, KVM_CONF), 0o640);
+    await writeFile(join(root, 'etc/modprobe.d/zz-local.conf'), 'options kvm_intel nested=0\n');
+    const kvmConf = await readFile(join(root, KVM_CONF), 'utf8');
+    const before = await snapshot(root);
+    const fs = failingFor('zz-local.conf');
+    const run = hostRunner(root);
+    await expect(enableHost({ root, run, uid: 0, fs, fixConflicts: true, reload: true })).rejects.toMatchObject({
+      code: 'FILE_UNWRITABLE',
+      message:
+        'cannot write /etc/modprobe.d/zz-local.conf (EROFS: simulated failure), so nothing was changed: /etc/modprobe.d/kvm.conf, written before it, was put back as it was; make /etc/modprobe.d writable and run enable-host again',
+    });
+    // kvm.conf was written, then written back with its old bytes and mode.
+    expect(fs.opened).toEqual(['.kvm.conf.tmp', '.zz-local.conf.tmp', '.kvm.conf.tmp']);
+    expect(await readFile(join(root, KVM_CONF), 'utf8')).toBe(kvmConf);
+    expect((await stat(join(root, KVM_CONF))).mode & 0o7777).toBe(0o640);
+    expect((await readdir(join(root, 'etc/modprobe.d'))).sort()).toEqual(['kvm.conf', 'zz-local.conf']);
+    expect(await snapshot(root)).toEqual(before);
+    expect(run.calls.map((c) => c.file)).toEqual(['virsh']);
+  });
+
+  test('a kvm.conf created before the failing file is removed again', async () => {
+    const root = await copyFixture('intel-nested-off');
+    await mkdir(join(root, 'etc/modprobe.d'), { recursive: true });
+    await writeFile(join(root, 'etc/modprobe.d/zz-local.conf'), 'options kvm_intel nested=0\n');
+    const before = await snapshot(root);
+    const fs = failingFor('zz-local.conf');
+    await expect(enableHost({ root, run: recordingRunner(), uid: 0, fs, fixConflicts: true })).rejects.toMatchObject({
+      code: 'FILE_UNWRITABLE',
+      message:
+        'cannot write /etc/modprobe.d/zz-local.conf (EROFS: simulated failure), so nothing was changed: /etc/modprobe.d/kvm.conf, written before it, was put back as it was; make /etc/modprobe.d writable and run enable-host again',
+    });
+    expect(fs.opened).toEqual(['.kvm.conf.tmp', '.zz-local.conf.tmp']);
+    expect((await readdir(join(root, 'etc/modprobe.d'))).sort()).toEqual(['zz-local.conf']);
+    expect(await snapshot(root)).toEqual(before);
+  });
+
+  test('a file that cannot be put back is named, with why', async () => {
+    const root = await copyFixture('intel-kvm-conf-with-other-options');
+    await writeFile(join(root, 'etc/modprobe.d/zz-local.conf'), 'options kvm_intel nested=0\n');
+    let kvmConfWrites = 0;
+    const fs: AtomicWriteFs = {
+      ...realFs,
+      open: async (path, flags, mode) => {
+        if (flags === 'r') return realFs.open(path, flags, mode);
+        if (basename(path).startsWith('.zz-local.conf.')) return Promise.reject(failure('EROFS'));
+        kvmConfWrites += 1;
+        return kvmConfWrites === 1 ? realFs.open(path, flags, mode) : Promise.reject(failure('ENOSPC'));
+      },
+    };
+    await expect(enableHost({ root, run: recordingRunner(), uid: 0, fs, fixConflicts: true })).rejects.toMatchObject({
+      code: 'FILE_UNWRITABLE',
+      message:
+        'cannot write /etc/modprobe.d/zz-local.conf (EROFS: simulated failure), and putting back what was written before it failed for /etc/modprobe.d/kvm.conf (ENOSPC: simulated failure), which keeps its new bytes; make /etc/modprobe.d writable and run enable-host again',
+    });
+    expect(await readFile(join(root, KVM_CONF), 'utf8')).toBe('# KVM options for this host\noptions kvm_intel nested=1 enable_apicv=1\noptions kvm ignore_msrs=1\n');
+    expect((await readdir(join(root, 'etc/modprobe.d'))).sort()).toEqual(['kvm.conf', 'zz-local.conf']);
+  });
+
   test('rename failing', async () => {
     const root = await copyFixture('intel-kvm-conf-with-other-options');
     const before = await snapshot(root);
@@ -406,7 +495,7 @@ describe('reload', () => {
     const run = hostRunner(root);
     const result = await enableHost({ root, run, uid: 0, reload: true });
     expect(run.calls).toEqual([
-      { file: 'virsh', args: ['-c', 'qemu:///system', 'list', '--name', '--state-running'] },
+      { file: 'virsh', args: ['-c', 'qemu:///system', 'list', '--name'] },
       { file: 'modprobe', args: ['-r', 'kvm_intel'], options: { timeout: 120000 } },
       { file: 'modprobe', args: ['kvm_intel'], options: { timeout: 120000 } },
     ]);
@@ -449,10 +538,11 @@ describe('reload', () => {
     await expect(enableHost({ root, run, uid: 0, reload: true })).rejects.toMatchObject({
       code: 'GUESTS_RUNNING',
       guests: [],
-      message: 'kvm_intel is in use, probably by a guest libvirt does not know, so it was not reloaded (modprobe: FATAL: Module kvm_intel is in use.); stop that guest and run enable-host --reload again',
+      message:
+        'kvm_intel is in use, probably by a guest libvirt does not know, so it was not reloaded (modprobe: FATAL: Module kvm_intel is in use.), but /etc/modprobe.d/kvm.conf was already written and stays, so nested=1 applies at its next load; stop that guest and run enable-host --reload again',
     });
     expect(run.calls.map((c) => [c.file, ...c.args])).toEqual([
-      ['virsh', '-c', 'qemu:///system', 'list', '--name', '--state-running'],
+      ['virsh', '-c', 'qemu:///system', 'list', '--name'],
       ['modprobe', '-r', 'kvm_intel'],
     ]);
   });
@@ -462,7 +552,7 @@ describe('reload', () => {
     const missing = recordingRunner((file) => (file === 'virsh' ? { stdout: '', stderr: '', exitCode: 0 } : { stdout: '', stderr: 'modprobe: command not found', exitCode: 127 }));
     await expect(enableHost({ root, run: missing, uid: 0, reload: true })).rejects.toMatchObject({
       code: 'HOST_UNSUPPORTED',
-      message: 'modprobe -r kvm_intel failed (modprobe: command not found), so kvm_intel was not reloaded; /etc/modprobe.d/kvm.conf sets nested=1 for its next load',
+      message: 'modprobe -r kvm_intel failed (modprobe: command not found), so kvm_intel was not reloaded, but /etc/modprobe.d/kvm.conf was already written and stays, so nested=1 applies at its next load',
     });
     const failingLoad = recordingRunner((file, args) =>
       file === 'modprobe' && args[0] !== '-r' ? { stdout: '', stderr: 'modprobe: ERROR: could not insert \'kvm_intel\': Operation not supported\n', exitCode: 1 } : { stdout: '', stderr: '', exitCode: 0 },
@@ -470,6 +560,31 @@ describe('reload', () => {
     await expect(enableHost({ root, run: failingLoad, uid: 0, reload: true })).rejects.toMatchObject({
       code: 'HOST_UNSUPPORTED',
       message: "modprobe kvm_intel failed (modprobe: ERROR: could not insert 'kvm_intel': Operation not supported), so kvm_intel is not loaded now; load it by hand with: modprobe kvm_intel",
+    });
+  });
+
+  test('a reload that fails after several files were written names them all, and they stay', async () => {
+    const root = await copyFixture('intel-kvm-conf-with-other-options');
+    await writeFile(join(root, 'etc/modprobe.d/zz-local.conf'), 'options kvm_intel nested=0\n');
+    const inUse = recordingRunner((file, args) =>
+      file === 'modprobe' && args[0] === '-r' ? { stdout: '', stderr: 'modprobe: FATAL: Module kvm_intel is in use.\n', exitCode: 1 } : { stdout: '', stderr: '', exitCode: 0 },
+    );
+    await expect(enableHost({ root, run: inUse, uid: 0, reload: true, fixConflicts: true })).rejects.toMatchObject({
+      code: 'GUESTS_RUNNING',
+      message:
+        'kvm_intel is in use, probably by a guest libvirt does not know, so it was not reloaded (modprobe: FATAL: Module kvm_intel is in use.), but /etc/modprobe.d/kvm.conf and /etc/modprobe.d/zz-local.conf were already written and stay, so nested=1 applies at its next load; stop that guest and run enable-host --reload again',
+    });
+    expect(await readFile(join(root, KVM_CONF), 'utf8')).toBe('# KVM options for this host\noptions kvm_intel nested=1 enable_apicv=1\noptions kvm ignore_msrs=1\n');
+    expect((await checkHost({ root, run: recordingRunner() })).persistent.verdict).toBe('on');
+
+    const failingLoad = recordingRunner((file, args) =>
+      file === 'modprobe' && args[0] !== '-r' ? { stdout: '', stderr: "modprobe: ERROR: could not insert 'kvm_intel': Operation not supported\n", exitCode: 1 } : { stdout: '', stderr: '', exitCode: 0 },
+    );
+    const created = await copyFixture('intel-nested-off');
+    await expect(enableHost({ root: created, run: failingLoad, uid: 0, reload: true })).rejects.toMatchObject({
+      code: 'HOST_UNSUPPORTED',
+      message:
+        "modprobe kvm_intel failed (modprobe: ERROR: could not insert 'kvm_intel': Operation not supported), so kvm_intel is not loaded now, but /etc/modprobe.d/kvm.conf was already written and stays, so nested=1 applies at its next load; load it by hand with: modprobe kvm_intel",
     });
   });
 

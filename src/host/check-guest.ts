@@ -2,7 +2,7 @@
  * `checkGuest`: the seed's check inside a guest (`egrep "svm|vmx" /proc/cpuinfo`), with the
  * `hypervisor` flag and `/dev/kvm` as context. The verdict is the flag alone.
  */
-import { isX86, kvmModuleFor } from './cpuinfo.js';
+import { isX86, kvmModuleFor, virtualizationFlagFor, virtualizationName } from './cpuinfo.js';
 import { missingFlagFix, readCpuinfo } from './check-host.js';
 import type { Check } from './report.js';
 import { pathExists } from './root-files.js';
@@ -71,13 +71,13 @@ export async function checkGuest(options: CheckGuestOptions): Promise<GuestRepor
   if (!x86) {
     checks.push({ id: 'cpu-flag', status: 'not-applicable', message: 'not checked, because nested virtualization is only supported on x86' });
   } else if (vmx || svm) {
-    const flag = vmx ? 'vmx flag (Intel VT-x)' : 'svm flag (AMD-V)';
-    checks.push({ id: 'cpu-flag', status: 'ok', message: `the CPU has the ${flag}, so this machine can run KVM guests of its own` });
+    const flag = vmx ? 'vmx' : 'svm';
+    checks.push({ id: 'cpu-flag', status: 'ok', message: `the CPU has the ${flag} flag (${virtualizationName(flag)}), so this machine can run KVM guests of its own` });
   } else {
     const module = kvmModuleFor(cpu);
     const fix = hypervisor
       ? 'on the host, give this guest a CPU with vmx or svm (virt-nested set-cpu GUEST --mode host-model) and restart it'
-      : module === undefined ? 'run nested guests on an Intel or AMD machine' : missingFlagFix(module === 'kvm_intel' ? 'vmx' : 'svm', false);
+      : module === undefined ? 'run nested guests on an Intel or AMD machine' : missingFlagFix(virtualizationFlagFor(module), false);
     checks.push({ id: 'cpu-flag', status: 'problem', message: 'the CPU has neither vmx nor svm, so this machine cannot run KVM guests of its own', fix });
   }
 

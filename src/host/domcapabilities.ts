@@ -3,6 +3,7 @@
  * advice: no answer (virsh missing, libvirt down, a driver without domcapabilities) is "cannot
  * check", never an error.
  */
+import { libvirtErrors } from '../virsh/framing.js';
 import { listedCpuModes } from '../virsh/domcapabilities.js';
 import type { CommandRunner } from './run-command.js';
 
@@ -48,14 +49,19 @@ export function parseCpuModes(xml: string): { hostModel: boolean | undefined; ho
 }
 
 /**
- * The last line libvirt printed, without virsh's `error: ` prefix: its most specific message.
+ * The most specific message in a command's stderr: libvirt's last error (see {@link libvirtErrors}),
+ * or, from a program that is not virsh (modprobe) or a virsh that never reached libvirt, the last
+ * line it printed.
  *
  * @example
  * lastMessage('error: failed to connect to the hypervisor\nerror: Failed to connect socket\n'); // 'Failed to connect socket'
+ * lastMessage('modprobe: FATAL: Module kvm_intel is in use.\n'); // 'modprobe: FATAL: Module kvm_intel is in use.'
  */
 export function lastMessage(stderr: string): string {
+  const errors = libvirtErrors(stderr);
+  if (errors.length > 0) return errors[errors.length - 1] ?? '';
   const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '');
-  return (lines[lines.length - 1] ?? '').replace(/^error: /, '');
+  return lines[lines.length - 1] ?? '';
 }
 
 /**

@@ -4,13 +4,14 @@
  * that would override it (and comments them out when asked), and reloads the module when asked,
  * only while libvirt runs no guest. A refused or dry run changes nothing.
  */
+import * as fsPromises from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { VirshError, VirtNestedError } from '../errors.js';
 import { missingFlagFix, readCpuinfo } from './check-host.js';
 import { isX86, kvmModuleFor, virtualizationFlagFor, type KvmModule } from './cpuinfo.js';
 import { DEFAULT_HOST_URI, lastMessage } from './domcapabilities.js';
-import { readKvmModuleState } from './kvm-module.js';
+import { nestedIsOn, readKvmModuleState } from './kvm-module.js';
 import {
   describeSetting,
   KERNEL_CMDLINE_PATH,
@@ -28,6 +29,7 @@ import { disableNestedLines, setNestedOption } from './modprobe-edit.js';
 import type { Check } from './report.js';
 import { pathInRoot, readTextIfExists } from './root-files.js';
 import { writeFileAtomic, type AtomicWriteFs } from '../fs/atomic-write.js';
+import { quoteVirshArgument } from '../virsh/command-line.js';
 import type { CommandRunner } from './run-command.js';
 
 /**
@@ -156,14 +158,16 @@ export class GuestsRunningError extends VirtNestedError {
 }
 
 /**
- * Asks libvirt at `uri` for the names of running guests. With no virsh at all there are no libvirt
- * guests; a libvirt that cannot be asked is an error, since then nothing is known.
+ * Asks libvirt at `uri` for the names of its active guests: running, paused, or in any other state
+ * but shut off (`virsh list --name`), since every one of them holds the KVM module. With no virsh at
+ * all there are no libvirt guests; a libvirt that cannot be asked is an error, since then nothing is known.
  *
  * @example
  * const names = await listRunningGuests(runCommand, 'qemu:///system'); // ['web-1']
  */
 export async function listRunningGuests(run: CommandRunner, uri: string): Promise<string[]> {
-  const command = ['virsh', '-c', uri, 'list', '--name', '--state-running'];
+  // Not `--state-running`: a paused guest still holds /dev/kvm, and `modprobe -r` would fail on it.
+  const command = ['virsh', '-c', uri, 'list', '--name'];
   let result;
   try {
     result = await run('virsh', command.slice(1));
@@ -181,10 +185,21 @@ export async function listRunningGuests(run: CommandRunner, uri: string): Promis
   return result.stdout.split('\n').map((line) => line.replace(/\r$/, '')).filter((line) => line !== '');
 }
 
+/**
+ * One argument of a command line shown to a user to paste into a shell: quoted as for virsh's own
+ * parser, whose quoting is a POSIX shell's.
+ */
+function shellArgument(argument: string): string {
+  const quoted = quoteVirshArgument(argument);
+  // zsh expands an unquoted word that starts with `=` (`=ls` is the path of ls); a quoted one starts with `'`.
+  return quoted.startsWith('=') ? `'${quoted}'` : quoted;
+}
+
 function guestsRunningMessage(guests: readonly string[], uri: string, module: KvmModule): string {
   const names = guests.map((guest) => JSON.stringify(guest)).join(', ');
+  const shutdown = `virsh -c ${shellArgument(uri)} shutdown --domain ${shellArgument(guests[0] ?? '')}`;
   return guests.length === 1
-    ? `guest ${names} is running on ${uri}, so ${module} was not reloaded and nothing was changed; shut it down first (virsh shutdown ${guests[0]}) or run without --reload`
+    ? `guest ${names} is running on ${uri}, so ${module} was not reloaded and nothing was changed; shut it down first (${shutdown}) or run without --reload`
     : `guests ${names} are running on ${uri}, so ${module} was not reloaded and nothing was changed; shut them down first or run without --reload`;
 }
 
@@ -265,7 +280,9 @@ function verdictFix(persistent: PersistentNested): string {
  * Enables nested virtualization on the host under `root`, persistently and (with `reload`) now.
  * Throws `NOT_PERMITTED` when not root (except for a dry run), `HOST_UNSUPPORTED` off x86 or without
  * the vmx/svm flag, {@link GuestsRunningError} when a reload is due while guests run, and
- * `FILE_UNWRITABLE` when a file cannot be written (that file is left as it was).
+ * `FILE_UNWRITABLE` when a file cannot be written: then the files this run wrote before it are put
+ * back, so that nothing is changed. A reload that fails after the files were written leaves them
+ * written (nested=1 then applies at the module's next load), and its error names them.
  *
  * @example
  * const plan = await enableHost({ root: '/', run: runCommand, dryRun: true, reload: true });
@@ -345,18 +362,12 @@ export async function enableHost(options: EnableHostOptions): Promise<EnableHost
   }
 
   if (!dryRun) {
-    for (const change of changes) {
-      try {
-        await writeFileAtomic(pathInRoot(root, change.path), change.after, { mode: change.mode, createDirectory: true, ...(options.fs ? { fs: options.fs } : {}) });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new VirtNestedError('FILE_UNWRITABLE', `cannot write ${change.path} (${reason}), so it was left as it was; make ${dirname(change.path)} writable and run enable-host again`, { cause: error });
-      }
-    }
-    for (const command of commands) await runModprobe(run, command, module, uri);
+    await writeChanges(root, changes, options.fs);
+    const written = changes.map((change) => change.path);
+    for (const command of commands) await runModprobe(run, command, module, uri, written);
   }
   const nested = reload === 'done' ? (await readKvmModuleState(root, module)).nested : state.nested;
-  const nestedNow = nested === '1' || nested === 'Y';
+  const nestedNow = nestedIsOn(nested);
 
   const checks: Array<Check<EnableHostCheckId>> = [];
   if (changes.some((change) => change.path === KVM_CONF_PATH)) {
@@ -383,7 +394,7 @@ function reloadCheck(
   commands: readonly PlannedCommand[],
 ): Check<EnableHostCheckId> {
   const id = 'reload';
-  const nestedNow = nested === '1' || nested === 'Y';
+  const nestedNow = nestedIsOn(nested);
   switch (reload) {
     case 'not-needed':
       return { id, status: 'ok', message: `${module}'s nested parameter already reads ${nested ?? ''}, so no reload was needed` };
@@ -411,15 +422,82 @@ function reloadCheck(
   }
 }
 
-async function runModprobe(run: CommandRunner, command: PlannedCommand, module: KvmModule, uri: string): Promise<void> {
+/** `a`, `a and b`, `a, b and c`. */
+function listOf(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Writes every change, or none: when one cannot be written, those written before it get their old
+ * bytes back (or are removed again, when they did not exist), and the error says so.
+ */
+async function writeChanges(root: string, changes: readonly FileChange[], fs: AtomicWriteFs | undefined): Promise<void> {
+  const through = fs ? { fs } : {};
+  const written: FileChange[] = [];
+  for (const change of changes) {
+    try {
+      await writeFileAtomic(pathInRoot(root, change.path), change.after, { mode: change.mode, createDirectory: true, ...through });
+    } catch (error) {
+      const restored: string[] = [];
+      const kept: string[] = [];
+      for (const done of [...written].reverse()) {
+        try {
+          await putBack(root, done, fs);
+          restored.unshift(done.path);
+        } catch (undoError) {
+          kept.unshift(`${done.path} (${reasonOf(undoError)})`);
+        }
+      }
+      const cannot = `cannot write ${change.path} (${reasonOf(error)})`;
+      const then = `make ${dirname(change.path)} writable and run enable-host again`;
+      let message: string;
+      if (kept.length > 0) {
+        message = `${cannot}, and putting back what was written before it failed for ${listOf(kept)}, which ${kept.length === 1 ? 'keeps its' : 'keep their'} new bytes; ${then}`;
+      } else if (restored.length > 0) {
+        message = `${cannot}, so nothing was changed: ${listOf(restored)}, written before it, ${restored.length === 1 ? 'was put back as it was' : 'were put back as they were'}; ${then}`;
+      } else {
+        message = `${cannot}, so it was left as it was; ${then}`;
+      }
+      throw new VirtNestedError('FILE_UNWRITABLE', message, { cause: error });
+    }
+    written.push(change);
+  }
+}
+
+async function putBack(root: string, change: FileChange, fs: AtomicWriteFs | undefined): Promise<void> {
+  const path = pathInRoot(root, change.path);
+  if (change.before !== null) {
+    await writeFileAtomic(path, change.before, { mode: change.mode, ...(fs ? { fs } : {}) });
+    return;
+  }
+  try {
+    await (fs ?? (fsPromises as unknown as AtomicWriteFs)).unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/** `, but FILE was already written and stays, …` for an error after `written` were written; empty when none was. */
+function writtenNote(written: readonly string[]): string {
+  if (written.length === 0) return '';
+  const verb = written.length === 1 ? 'was already written and stays' : 'were already written and stay';
+  return `, but ${listOf(written)} ${verb}, so nested=1 applies at its next load`;
+}
+
+async function runModprobe(run: CommandRunner, command: PlannedCommand, module: KvmModule, uri: string, written: readonly string[]): Promise<void> {
   const result = await run(command.file, command.args, { timeout: 120_000 });
   if (result.exitCode === 0) return;
   const why = lastMessage(result.stderr) || `exit code ${result.exitCode}`;
+  const note = writtenNote(written);
   if (command.args[0] === '-r') {
     if (/in use/i.test(result.stderr)) {
-      throw new GuestsRunningError([], uri, `${module} is in use, probably by a guest libvirt does not know, so it was not reloaded (${why}); stop that guest and run enable-host --reload again`);
+      throw new GuestsRunningError([], uri, `${module} is in use, probably by a guest libvirt does not know, so it was not reloaded (${why})${note}; stop that guest and run enable-host --reload again`);
     }
-    throw new VirtNestedError('HOST_UNSUPPORTED', `modprobe -r ${module} failed (${why}), so ${module} was not reloaded; ${KVM_CONF_PATH} sets nested=1 for its next load`);
+    throw new VirtNestedError('HOST_UNSUPPORTED', `modprobe -r ${module} failed (${why}), so ${module} was not reloaded${note || `; ${KVM_CONF_PATH} sets nested=1 for its next load`}`);
   }
-  throw new VirtNestedError('HOST_UNSUPPORTED', `modprobe ${module} failed (${why}), so ${module} is not loaded now; load it by hand with: modprobe ${module}`);
+  throw new VirtNestedError('HOST_UNSUPPORTED', `modprobe ${module} failed (${why}), so ${module} is not loaded now${note}; load it by hand with: modprobe ${module}`);
 }

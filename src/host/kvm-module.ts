@@ -21,6 +21,18 @@ export interface KvmModuleState {
 }
 
 /**
+ * Whether a `nested` parameter as read from `/sys/module/MODULE/parameters/nested` turns nesting on:
+ * it reads `1` (kvm_amd) or `Y` (kvm_intel), as the seed says.
+ *
+ * @example
+ * nestedIsOn('Y'); // true
+ * nestedIsOn('0'); // false
+ */
+export function nestedIsOn(nested: string | undefined): boolean {
+  return nested === '1' || nested === 'Y';
+}
+
+/**
  * Reads whether `module` is loaded under `root`, and its `nested` parameter.
  *
  * @example
@@ -33,5 +45,5 @@ export async function readKvmModuleState(root: string, module: KvmModule): Promi
     loaded = modules !== undefined && modules.split('\n').some((line) => line.split(' ')[0] === module);
   }
   const nested = (await readTextIfExists(root, `/sys/module/${module}/parameters/nested`))?.trim();
-  return { loaded, nested, nestedEnabled: nested === '1' || nested === 'Y' };
+  return { loaded, nested, nestedEnabled: nestedIsOn(nested) };
 }

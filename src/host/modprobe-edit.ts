@@ -3,21 +3,8 @@
  * it was, byte for byte.
  */
 import type { KvmModule } from './cpuinfo.js';
+import { applySplices, type Splice } from '../xml/splice.js';
 import { kernelBool, moduleName, parseModprobeText, type KernelParameter, type ModprobeLine } from './modprobe-config.js';
-
-interface Splice {
-  readonly start: number;
-  readonly end: number;
-  readonly text: string;
-}
-
-function applySplices(text: string, splices: readonly Splice[]): string {
-  let out = text;
-  for (const splice of [...splices].sort((a, b) => b.start - a.start)) {
-    out = out.slice(0, splice.start) + splice.text + out.slice(splice.end);
-  }
-  return out;
-}
 
 function newlineOf(text: string): string {
   return text.includes('\r\n') ? '\r\n' : '\n';
