@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openVirsh } from '../../src/virsh/session.js';
@@ -17,4 +17,20 @@ test("a session leaves the user's own virsh history alone", async () => {
     else process.env['XDG_CACHE_HOME'] = saved;
     rmSync(cache, { recursive: true, force: true });
   }
+});
+
+test('the private history directory is new for each session and removed after, so nobody can plant a link in it', async () => {
+  const session = await openVirsh({ uri: 'qemu:///system' });
+  let dir = '';
+  try {
+    const environ = readFileSync(`/proc/${session.pid}/environ`, 'utf8').split('\0');
+    dir = (environ.find((v) => v.startsWith('XDG_CACHE_HOME=')) ?? '').slice('XDG_CACHE_HOME='.length);
+    expect(dir.startsWith(join(tmpdir(), 'virt-nested-virsh-'))).toBe(true);
+    const info = lstatSync(dir);
+    expect([info.isDirectory(), info.mode & 0o777, info.uid]).toEqual([true, 0o700, process.getuid?.()]);
+    await session.run(['uri']);
+  } finally {
+    await session.close();
+  }
+  expect(existsSync(dir)).toBe(false);
 });

@@ -5,7 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -192,7 +192,8 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
   if (!(timeoutMs > 0)) throw new VirtNestedError('USAGE', `the virsh timeout must be a positive number of milliseconds, got ${timeoutMs}`);
   const requestedUri = options.uri === '' ? undefined : options.uri;
   if (requestedUri !== undefined) assertVirshArgument(requestedUri);
-  const env = virshEnvironment({ ...privateHistory(requestedUri), ...options.env });
+  const history = privateHistory(requestedUri);
+  const env = virshEnvironment({ ...(history ? { XDG_CACHE_HOME: history } : {}), ...options.env });
   const argv = ['-q', ...(requestedUri === undefined ? [] : ['-c', requestedUri])];
   const shownUri = requestedUri || env['VIRSH_DEFAULT_CONNECT_URI'] || env['LIBVIRT_DEFAULT_URI'] || 'the default URI';
   const signal = options.signal;
@@ -233,6 +234,7 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
     connectFailed = reject;
   });
   const exited = subprocess.then((result) => {
+    if (history) rmSync(history, { recursive: true, force: true });
     onExit(result);
   });
 
@@ -498,18 +500,17 @@ function armTimer(ms: number, fire: () => void): NodeJS.Timeout | undefined {
 /** virsh's environment: `process.env`, the caller's variables over it, then {@link PROTOCOL_ENVIRONMENT}. */
 /**
  * On `quit`, virsh saves its readline history (500 lines) under `$XDG_CACHE_HOME/libvirt/virsh`: our
- * commands and markers would push out the admin's own. Point it at a private directory, except for
- * local session URIs, where virsh may start a session daemon that would inherit the variable.
+ * commands and markers would push out the admin's own. Point it at a fresh private directory (made
+ * with mkdtemp, so nobody can plant a symlink there; removed when virsh exits), except for local
+ * session URIs, where virsh may start a session daemon that would inherit the variable.
  */
-function privateHistory(uri: string | undefined): Record<string, string> {
-  if (uri === undefined || /^[\w+]+:\/\/\/session/.test(uri)) return {};
-  const dir = join(tmpdir(), `virt-nested-virsh-${process.getuid?.() ?? 'user'}`);
+function privateHistory(uri: string | undefined): string | undefined {
+  if (uri === undefined || /^[\w+]+:\/\/\/session/.test(uri)) return undefined;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return mkdtempSync(join(tmpdir(), 'virt-nested-virsh-'));
   } catch {
-    return {};
+    return undefined;
   }
-  return { XDG_CACHE_HOME: dir };
 }
 
 function virshEnvironment(overrides: Readonly<Record<string, string | undefined>> = {}): Record<string, string> {
