@@ -27,7 +27,8 @@ export type ErrorCode =
   | 'NOT_PERMITTED'
   | 'HOST_UNSUPPORTED'
   | 'GUESTS_RUNNING'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'INTERNAL';
 
 /**
  * The base of every error virt-nested throws.
@@ -144,6 +145,15 @@ const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
  * process.exitCode = exitCodeFor(error);
  */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof VirtNestedError && REFUSALS.has(error.code)) return EXIT_FAILED;
-  return EXIT_USAGE;
+  return error instanceof VirtNestedError ? exitCodeForCode(error.code) : EXIT_USAGE;
+}
+
+/**
+ * The exit code for an error code, as reported in JSON results (`{ error: { code, message } }`).
+ *
+ * @example
+ * exitCodeForCode('GUEST_NOT_SHUT_OFF') // 1
+ */
+export function exitCodeForCode(code: string): number {
+  return REFUSALS.has(code as ErrorCode) ? EXIT_FAILED : EXIT_USAGE;
 }

@@ -86,7 +86,7 @@ test('a running guest is refused and its definition is byte-identical', async ()
     const error = await applyCpuMode(name, 'host-model', { session, backupDir: backups }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GuestNotShutOffError);
     expect((error as GuestNotShutOffError).state).toBe('running');
-    expect((error as Error).message).toBe(`guest "${name}" is running; shut it off first (virsh -c qemu:///system shutdown ${name}), then run set-cpu again`);
+    expect((error as Error).message).toBe(`guest "${name}" is running; shut it off first (virsh -c qemu:///system shutdown --domain ${name}), then run set-cpu again`);
     expect(await definition(name)).toBe(before);
   } finally {
     await plainVirsh(['destroy', '--domain', name]);
@@ -117,6 +117,8 @@ test('a define that libvirt rejects restores nothing-changed and reports libvirt
     session, backupDir: backups, transform: (xml) => xml.replace("<memory unit='KiB'>", "<memory unit='bogus'>"),
   }).catch((e: unknown) => e);
   expect((error as VirtNestedError).code).toBe('DEFINE_FAILED');
+  // libvirt's reason, not virsh's line about our temp file (gone by the time anyone reads this)
+  expect((error as Error).message).not.toContain('/tmp/virt-nested-');
   expect((error as Error).message).toMatch(new RegExp(`^libvirt refused the new definition of guest "${name}": .+; the original is kept \\(backup: ${backups}/.+\\.xml\\)$`));
   expect(await definition(name)).toBe(before);
 });
@@ -160,4 +162,21 @@ test('compare-and-swap: a definition edited meanwhile is refused, and the other 
   expect((error as VirtNestedError).code).toBe('GUEST_CHANGED');
   expect(await definition(name)).toBe(theirs);
   expect(theirs).toContain('edited by another tool');
+});
+
+test('a guest with a managed save image is refused: its next start would resume the old CPU', async () => {
+  const name = await defineGuest('vn-apply-saved');
+  const before = await definition(name);
+  expect((await plainVirsh(['start', '--domain', name])).exitCode).toBe(0);
+  expect((await plainVirsh(['managedsave', '--domain', name])).exitCode).toBe(0);
+  try {
+    const error = await applyCpuMode(name, 'host-model', { session, backupDir: backups }).catch((e: unknown) => e);
+    expect((error as VirtNestedError).code).toBe('GUEST_NOT_SHUT_OFF');
+    expect((error as Error).message).toBe(`guest "${name}" has a managed save image: its next start resumes the saved memory with the old CPU; discard it (virsh -c qemu:///system managedsave-remove --domain ${name}, which loses that memory state) or start and shut down the guest, then run set-cpu again`);
+    expect(await definition(name)).toBe(before);
+    expect(() => readdirSync(backups)).not.toThrow();
+    expect(readdirSync(backups)).toEqual([]);
+  } finally {
+    await plainVirsh(['managedsave-remove', '--domain', name]);
+  }
 });

@@ -7,7 +7,9 @@ import { watch } from 'node:fs';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyCpuModeToHosts, type GuestResult } from '../../src/apply/fleet.js';
+import { applyCpuModeToHosts, fleetExitCode, type GuestResult } from '../../src/apply/fleet.js';
+import { VirshError } from '../../src/errors.js';
+import { openVirsh, type VirshSession } from '../../src/virsh/session.js';
 import { defineQemuGuest, definition, expectedAfterHostModel, type GuestKind } from './fleet-guests.js';
 import { makeTempDir, removeDir, removeGuests, uniqueName } from '../virsh/throwaway-guests.js';
 
@@ -110,5 +112,28 @@ test('aborted before the start: no host is connected to, none is reported unreac
     results: [],
     summary: { hosts: 2, unreachable: [], guests: 0, changed: 0, unchanged: 0, skipped: 0, failed: 0, aborted: true },
   });
+  // an interrupted run is not a success, even when it had not got to any guest
+  expect(fleetExitCode(report)).toBe(1);
   await expectEditedExactly([], originals, kinds);
+}, 60_000);
+
+test('--shutdown: a guest that was changed but could not be started again is reported changed, with its backup and the start error', async () => {
+  // libvirt's test driver shuts guests down at once; its guest "test" runs
+  const open = async (uri: string | undefined) => {
+    const session = await openVirsh(uri === undefined ? {} : { uri });
+    const failingStart: VirshSession = Object.create(session) as VirshSession;
+    Object.defineProperty(failingStart, 'start', {
+      value: async () => { throw new VirshError('VIRSH_FAILED', 'virsh start failed at test:///default: no room', { command: ['virsh', 'start'], stderr: 'error: no room\n' }); },
+    });
+    return failingStart;
+  };
+  const report = await applyCpuModeToHosts({ mode: 'host-model', uris: ['test:///default'], guests: ['test'], shutdown: true, backupDir: backups, open });
+  expect(report.results).toHaveLength(1);
+  const [result] = report.results;
+  expect(result).toMatchObject({
+    guest: 'test', changed: true, restarted: false, after: { mode: 'host-model', check: 'partial' },
+    error: { code: 'VIRSH_FAILED', message: 'guest "test" was changed, but could not be started again: virsh start failed at test:///default: no room' },
+  });
+  expect(result?.backup).toMatch(new RegExp(`^${backups}/test@local-\\d{8}T\\d{6}Z\\.xml$`));
+  expect(fleetExitCode(report)).toBe(1);
 }, 60_000);

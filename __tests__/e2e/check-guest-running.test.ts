@@ -57,7 +57,7 @@ test('svm disabled: not available, the explanation names the feature, exit 1; th
     expect(await qomGet(name, 'svm')).toBe(false);
     const r = runCli(['check-guest', name]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`✗ QEMU reports neither vmx nor svm on the vCPU of guest "${name}", so it cannot run nested guests\n  fix: virt-nested set-cpu ${name} --mode host-model, then restart the guest\n`);
+    expect(r.stdout).toContain(`✗ QEMU reports neither vmx nor svm on the vCPU of guest "${name}", so it cannot run nested guests\n  fix: virt-nested set-cpu --mode host-model -c qemu:///system -- ${name}, then restart the guest\n`);
     expect(r.stdout).toContain(`✗ guest "${name}" has <feature policy='disable' name='svm'/>, which hides it from the guest\n`);
     expect(r.stdout.endsWith(`verdict: nested virtualization is not available in guest "${name}" (QEMU's answer)\n`)).toBe(true);
     // fix the persistent definition while it runs: what runs is now behind the definition
@@ -79,7 +79,7 @@ test('a shut-off guest: exit 1, "not running", and what its definition predicts'
   const r = runCli(['check-guest', name]);
   expect(r).toEqual({
     code: 1,
-    stdout: `✗ guest "${name}" is not running (shut off); start it to check what its vCPU gets (its definition gives it vmx/svm)\n  fix: virsh -c qemu:///system start ${name}\nverdict: guest "${name}" is not running, so QEMU cannot be asked\n`,
+    stdout: `✗ guest "${name}" is not running (shut off); start it to check what its vCPU gets (its definition gives it vmx/svm)\n  fix: virsh -c qemu:///system start --domain ${name}\nverdict: guest "${name}" is not running, so QEMU cannot be asked\n`,
     stderr: '',
   });
 });
@@ -120,6 +120,20 @@ test("a guest with the default custom CPU that QEMU gives svm: available, no fal
     expect(report.pendingRestart).toBe(false);
     expect(report.checks.find((c) => c.id === 'pending-restart')?.status).toBe('ok');
     expect(report.checks.find((c) => c.id === 'cpu-mode')?.status).toBe(svm ? 'not-applicable' : 'problem');
+  } finally {
+    await plainVirsh(['destroy', '--domain', name]);
+  }
+});
+
+test('a paused guest is still asked: QEMU answers for it', async () => {
+  const name = await defineGuest('vn-cg-paused', HOST_MODEL);
+  expect((await plainVirsh(['start', '--domain', name])).exitCode).toBe(0);
+  try {
+    expect((await plainVirsh(['suspend', '--domain', name])).exitCode).toBe(0);
+    const svm = await qomGet(name, 'svm');
+    const report = JSON.parse(runCli(['check-guest', name, '--json']).stdout) as { ok: boolean; source: string; svm: boolean; checks: Array<{ id: string; status: string; message: string }> };
+    expect([report.source, report.svm, report.ok]).toEqual(['qmp', svm, svm]);
+    expect(report.checks[0]).toEqual({ id: 'running', status: 'ok', message: `guest "${name}" is paused` });
   } finally {
     await plainVirsh(['destroy', '--domain', name]);
   }

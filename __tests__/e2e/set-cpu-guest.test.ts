@@ -50,7 +50,7 @@ test('a running guest: exit 1, one sentence, definition unchanged', async () => 
     expect(r).toEqual({
       code: 1,
       stdout: '',
-      stderr: `virt-nested: guest "${name}" is running; not changed: shut it off first (virsh -c qemu:///system shutdown ${name}), or use --shutdown\n`,
+      stderr: `virt-nested: guest "${name}" is running; not changed: shut it off first (virsh -c qemu:///system shutdown --domain ${name}), or use --shutdown\n`,
     });
     expect(await definition(name)).toBe(before);
   } finally {

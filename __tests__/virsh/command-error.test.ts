@@ -39,7 +39,7 @@ describe('commandError', () => {
   test('a guest that is not running is GUEST_NOT_RUNNING', () => {
     const args = ['qemu-monitor-command', '--domain', 'web-1', '--cmd', '{}'];
     const error = commandError(argv(args), args, URI, 'error: Requested operation is not valid: domain is not running\n');
-    expect([error.code, error.message]).toEqual(['GUEST_NOT_RUNNING', 'guest "web-1" is not running at qemu:///system; start it first (virsh start web-1)']);
+    expect([error.code, error.message]).toEqual(['GUEST_NOT_RUNNING', 'guest "web-1" is not running at qemu:///system; start it first (virsh -c qemu:///system start --domain web-1)']);
   });
 
   test('a lost connection that virsh could not re-open is LIBVIRT_UNREACHABLE', () => {

@@ -1,7 +1,7 @@
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VirshError, VirtNestedError } from '../../src/errors.js';
-import { openVirsh, type VirshSession } from '../../src/virsh/index.js';
+import { openVirsh, quoteVirshArgument, type VirshSession } from '../../src/virsh/index.js';
 import { SYSTEM_URI, makeTempDir, plainVirsh, removeDir, removeGuests, tcgGuestXml, uniqueName, writeTemp } from './throwaway-guests.js';
 
 const oddNames = [uniqueName('-vn odd name ü'), uniqueName(`it's "quoted"`)];
@@ -93,7 +93,7 @@ describe.each(oddNames)('the guest %j', (name) => {
   test('QMP on a shut-off guest is GUEST_NOT_RUNNING', async () => {
     const error = await rejection(virsh.qemuMonitorCommand(name, '{"execute":"query-status"}'));
     expect(error.code).toBe('GUEST_NOT_RUNNING');
-    expect(error.message).toBe(`guest "${name}" is not running at qemu:///system; start it first (virsh start ${name})`);
+    expect(error.message).toBe(`guest "${name}" is not running at qemu:///system; start it first (virsh -c qemu:///system start --domain ${quoteVirshArgument(name)})`);
   });
 
   test('undefines, and is then GUEST_NOT_FOUND with the exact message', async () => {

@@ -13,10 +13,11 @@ import type { CpuMode, Domain, DomainCpu } from '../domain/types.js';
 import { cpuModesSupported, type CpuModesSupported } from '../virsh/domcapabilities.js';
 import type { VirshSession } from '../virsh/session.js';
 import { defaultBackupDir, writeBackup } from './backup.js';
-import { displayArgument } from './display-argument.js';
+import { libvirtErrors } from '../virsh/framing.js';
+import { virshHint } from '../virsh/hint.js';
 
 /** What the workflow needs of a virsh session (see `virsh/`). */
-export type VirshCommands = Pick<VirshSession, 'uri' | 'domstate' | 'dumpxml' | 'domcapabilities' | 'define'>;
+export type VirshCommands = Pick<VirshSession, 'uri' | 'run' | 'dumpxml' | 'domcapabilities' | 'define'>;
 
 /** Options of {@link applyCpuMode}. */
 export interface ApplyCpuModeOptions {
@@ -54,6 +55,27 @@ export interface ApplyResult {
 }
 
 const NESTED_SAVE_WARNING = 'while the guest runs nested guests it cannot be saved or live-migrated; stop them first';
+
+/** A guest's state, and whether it has a managed save image (which `domstate` does not show). */
+interface GuestState {
+  readonly state: string;
+  readonly managedSave: boolean;
+}
+
+async function readState(session: VirshCommands, guest: string): Promise<GuestState> {
+  const { stdout } = await session.run(['dominfo', '--domain', guest]);
+  const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(stdout)?.[1]?.trim();
+  return { state: field('State') ?? 'unknown', managedSave: field('Managed save') === 'yes' };
+}
+
+/** Refuses unless the guest is shut off for good: no managed save image that would resume the old CPU. */
+function requireShutOff(session: VirshCommands, guest: string, { state, managedSave }: GuestState, message: (state: string) => string): void {
+  if (state !== 'shut off') throw new GuestNotShutOffError(guest, state, message(state));
+  if (managedSave) {
+    throw new VirtNestedError('GUEST_NOT_SHUT_OFF',
+      `guest "${guest}" has a managed save image: its next start resumes the saved memory with the old CPU; discard it (${virshHint(session.uri, 'managedsave-remove', { guest })}, which loses that memory state) or start and shut down the guest, then run set-cpu again`);
+  }
+}
 
 async function readDefinition(session: VirshCommands, guest: string): Promise<string> {
   return session.dumpxml(guest, { inactive: true, securityInfo: true });
@@ -99,9 +121,13 @@ function cpuModeSupport(session: VirshCommands, domain: Domain): Promise<CpuMode
   return answer;
 }
 
-const libvirtMessage = (error: unknown) =>
-  (error instanceof VirshError ? error.stderr.replace(/^error: /gm, '').trim().split('\n').join('; ') : '') ||
-  (error instanceof Error ? error.message : String(error));
+/** libvirt's own reason, without virsh's "Failed to define domain from /tmp/…" (our temp file, gone by now). */
+function libvirtMessage(error: unknown): string {
+  const reasons = error instanceof VirshError
+    ? libvirtErrors(error.stderr).filter((message) => !message.startsWith('Failed to define domain from'))
+    : [];
+  return reasons.length > 0 ? reasons.join('; ') : error instanceof Error ? error.message : String(error);
+}
 
 /**
  * Gives a shut-off guest `<cpu mode=MODE check='partial'/>`, safely: refuses unless the guest is shut
@@ -118,13 +144,15 @@ const libvirtMessage = (error: unknown) =>
 export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyCpuModeOptions): Promise<ApplyResult> {
   const { session } = options;
   const who = `guest "${guest}"`;
-  const state = await session.domstate(guest);
-  if (state !== 'shut off') {
-    throw new GuestNotShutOffError(guest, state,
-      `${who} is ${state}; shut it off first (virsh -c ${displayArgument(session.uri)} shutdown ${displayArgument(guest)}), then run set-cpu again`);
-  }
+  requireShutOff(session, guest, await readState(session, guest),
+    (state) => `${who} is ${state}; shut it off first (${virshHint(session.uri, 'shutdown', { guest })}), then run set-cpu again`);
   const original = await readDefinition(session, guest);
   const domain = parseDomain(original, { file: `the definition of ${who}` });
+  // virsh looks `--domain` up as an ID, then a UUID, then a name: a guest named "5" could be another one
+  if (domain.name !== guest && domain.uuid !== guest) {
+    throw new VirtNestedError('GUEST_NOT_FOUND',
+      `"${guest}" led virsh to guest "${domain.name ?? '?'}" (virsh reads a name as an ID or UUID first); nothing was changed, name the guest by its UUID instead`);
+  }
 
   const support = await cpuModeSupport(session, domain);
   const warnings: string[] = [];
@@ -146,13 +174,10 @@ export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyC
     return { ...base, changed: true, after: next.cpu ?? null, backup: null, warnings: [...warnings, NESTED_SAVE_WARNING] };
   }
 
-  const backup = await writeBackup(options.backupDir ?? defaultBackupDir(options.env ?? process.env), guest, original, (options.now ?? (() => new Date()))());
+  const backup = await writeBackup(options.backupDir ?? defaultBackupDir(options.env ?? process.env), guest, session.uri, original, (options.now ?? (() => new Date()))());
   await options.beforeRecheck?.();
   // compare-and-swap: the guest may have started, or another tool edited it, since the first read
-  const stateNow = await session.domstate(guest);
-  if (stateNow !== 'shut off') {
-    throw new GuestNotShutOffError(guest, stateNow, `${who} became ${stateNow} while it was being edited; nothing was changed`);
-  }
+  requireShutOff(session, guest, await readState(session, guest), (state) => `${who} became ${state} while it was being edited; nothing was changed`);
   if ((await readDefinition(session, guest)) !== original) {
     throw new VirtNestedError('GUEST_CHANGED', `the definition of ${who} changed while it was being edited (another tool?); nothing was changed, run set-cpu again`);
   }
@@ -186,6 +211,6 @@ async function restore(session: VirshCommands, guest: string, original: string, 
     if ((await readDefinition(session, guest)) === original) return;
     await define(session, original);
   } catch (error) {
-    throw new VirtNestedError('DEFINE_FAILED', `restoring guest "${guest}" failed (${libvirtMessage(error)}); its original definition is in ${backup}: virsh define ${backup}`, { cause: error });
+    throw new VirtNestedError('DEFINE_FAILED', `restoring guest "${guest}" failed (${libvirtMessage(error)}); its original definition is in ${backup}: ${virshHint(session.uri, 'define', { args: ['--file', backup] })}`, { cause: error });
   }
 }

@@ -3,7 +3,7 @@
  * host, hosts in parallel, the guests of one host one after another, every safety step of
  * `applyCpuMode` for each guest.
  */
-import { GuestNotShutOffError, VirshError, VirtNestedError, exitCodeFor } from '../errors.js';
+import { GuestNotShutOffError, VirshError, VirtNestedError, exitCodeForCode } from '../errors.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
 import { openVirsh, type VirshSession } from '../virsh/session.js';
@@ -133,6 +133,9 @@ async function waitForShutOff(session: VirshSession, guest: string, timeoutMs: n
   }
 }
 
+const codeOf = (error: unknown) => (error instanceof VirtNestedError ? error.code : 'INTERNAL');
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 async function oneGuest(session: VirshSession, guest: string, options: FleetOptions): Promise<GuestResult> {
   const base = {
     uri: session.uri, guest, mode: options.mode, changed: false, skipped: null, error: null, before: null, after: null,
@@ -155,17 +158,28 @@ async function oneGuest(session: VirshSession, guest: string, options: FleetOpti
         await waitForShutOff(session, guest, options.shutdownTimeoutMs ?? 120_000);
       }
     }
-    const applied = await applyCpuMode(guest, options.mode, applyOptions).finally(async () => {
-      if (wasRunning) await session.start(guest);
-    });
-    return { ...base, ...applied, skipped: null, error: null, restarted: wasRunning, warnings: applied.warnings };
+    const outcome = await applyCpuMode(guest, options.mode, applyOptions).then((applied) => ({ applied }), (failure: unknown) => ({ failure }));
+    // start it again if we shut it down, whatever the edit did; a start failure must not hide the edit
+    const startFailure = wasRunning && (await session.domstate(guest).catch(() => 'unknown')) !== 'running'
+      ? await session.start(guest).then(() => undefined, (failure: unknown) => failure)
+      : undefined;
+    if ('failure' in outcome) {
+      if (startFailure !== undefined) {
+        throw new VirtNestedError(codeOf(outcome.failure), `${messageOf(outcome.failure)}; and starting the guest again failed: ${messageOf(startFailure)}`);
+      }
+      throw outcome.failure;
+    }
+    const { applied } = outcome;
+    const error = startFailure === undefined ? null : {
+      code: codeOf(startFailure),
+      message: `guest "${guest}" was changed, but could not be started again: ${messageOf(startFailure)}`,
+    };
+    return { ...base, ...applied, skipped: null, error, restarted: wasRunning && startFailure === undefined, warnings: applied.warnings };
   } catch (error) {
     if (error instanceof GuestNotShutOffError && (!options.shutdown || options.dryRun)) {
       return { ...base, skipped: error.state === 'running' ? 'running' : error.state, error: null };
     }
-    const code = error instanceof VirtNestedError ? error.code : 'INTERNAL';
-    const message = error instanceof Error ? error.message : String(error);
-    return { ...base, error: { code, message } };
+    return { ...base, error: { code: codeOf(error), message: messageOf(error) } };
   }
 }
 
@@ -229,7 +243,7 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
 export function fleetExitCode(report: FleetReport): number {
   const { results, summary } = report;
   if (results.length === 0 && summary.unreachable.length > 0 && summary.unreachable.length === summary.hosts) return 2;
-  if (results.length > 0 && results.every((r) => r.error && exitCodeFor(new VirtNestedError(r.error.code as never, '')) === 2)) return 2;
+  if (results.length > 0 && results.every((r) => r.error && !r.changed && exitCodeForCode(r.error.code) === 2)) return 2;
   if (summary.failed || summary.skipped || summary.unreachable.length || summary.aborted) return 1;
   return 0;
 }

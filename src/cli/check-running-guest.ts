@@ -2,7 +2,7 @@
  * `virt-nested check-guest GUEST… [-c URI]… [--all | --match GLOB] [--json]`: ask QEMU, from the
  * host, whether running guests' vCPUs have vmx/svm.
  */
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeFor, VirtNestedError } from '../errors.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeForCode, VirtNestedError } from '../errors.js';
 import { globToRegExp } from '../apply/glob.js';
 import { checkRunningGuest, type RunningGuestReport } from '../guest/check-running-guest.js';
 import { eachHost } from '../virsh/each-host.js';
@@ -60,7 +60,7 @@ export async function run(guests: string[], options: Record<string, unknown>, io
     io.stdout(`${JSON.stringify({ summary })}\n`);
   }
   if (reports.length === 0 && (failedHosts.length > 0 || errors.length > 0)) {
-    const codes = [...failedHosts, ...errors.map((e) => e.error)].map((e) => exitCodeFor(new VirtNestedError(e.code as never, '')));
+    const codes = [...failedHosts, ...errors.map((e) => e.error)].map((e) => exitCodeForCode(e.code));
     return codes.every((c) => c === EXIT_USAGE) ? EXIT_USAGE : EXIT_FAILED;
   }
   return reports.every((r) => r.ok) && errors.length === 0 && failedHosts.length === 0 ? EXIT_OK : EXIT_FAILED;

@@ -1,7 +1,7 @@
-import { EXIT_OK, VirtNestedError } from '../errors.js';
+import { VirtNestedError } from '../errors.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { applyCpuModeToHosts, fleetExitCode, type FleetReport, type GuestResult } from '../apply/fleet.js';
-import { displayArgument } from '../apply/display-argument.js';
+import { virshHint } from '../virsh/hint.js';
 import type { CliIo } from './io.js';
 import { hostUris, jobsOption } from './hosts.js';
 
@@ -15,7 +15,7 @@ function describeResult(r: GuestResult, prefix: string): { out: string; err: str
   let err = '';
   if (r.error) err += `virt-nested: ${prefix}${r.error.message}\n`;
   else if (r.skipped) {
-    const hint = `virsh -c ${displayArgument(r.uri)} shutdown ${displayArgument(r.guest)}`;
+    const hint = virshHint(r.uri, 'shutdown', { guest: r.guest });
     err += `virt-nested: ${who} is ${r.skipped}; not changed: shut it off first (${hint}), or use --shutdown\n`;
   }
   else if (!r.changed) out += `${who}: already ${describeCpu(r.after)}; nothing to do\n`;
@@ -107,7 +107,7 @@ export async function runGuests(guests: string[], mode: CpuMode, options: Record
       if (single && report.results[0]) io.stdout(`${JSON.stringify(report.results[0], null, 2)}\n`);
       else io.stdout(`${JSON.stringify({ summary: report.summary })}\n`);
     } else if (!single) io.stdout(summaryLine(report));
-    return report.results.length === 0 && report.summary.unreachable.length === 0 ? EXIT_OK : fleetExitCode(report);
+    return fleetExitCode(report);
   } finally {
     process.removeListener('SIGINT', onSigint);
   }

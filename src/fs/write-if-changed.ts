@@ -1,16 +1,18 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { VirtNestedError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 /**
- * Writes `content` to `path` atomically, only when its bytes change, keeping an existing file's
- * permission bits (0644 for a new file). Returns whether it wrote. A failure is a
+ * Writes `content` to `given` atomically, only when its bytes change, keeping an existing file's
+ * permission bits (0644 for a new file); a symlink is followed and stays a symlink. Returns whether it wrote. A failure is a
  * `FILE_UNWRITABLE` error naming the file, which is left as it was.
  *
  * @example
  * await writeIfChanged('templates/web.xml', edited) // true, then false on a second run
  */
-export async function writeIfChanged(path: string, content: string): Promise<boolean> {
+export async function writeIfChanged(given: string, content: string): Promise<boolean> {
+  // a symlinked template stays a symlink: the file it points to is what gets rewritten
+  const path = await realpath(given).catch(() => given);
   let mode = 0o644;
   try {
     if ((await readFile(path, 'utf8')) === content) return false;

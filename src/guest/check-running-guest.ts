@@ -9,7 +9,7 @@ import type { Domain } from '../domain/types.js';
 import { VIRTUALIZATION_FEATURES } from '../cpu/warnings.js';
 import type { VirshSession } from '../virsh/session.js';
 import type { Check } from '../host/report.js';
-import { displayArgument } from '../apply/display-argument.js';
+import { setCpuHint, virshHint } from '../virsh/hint.js';
 
 /** What `check-guest GUEST --json` prints. */
 export interface RunningGuestReport {
@@ -109,16 +109,17 @@ export async function checkRunningGuest(guest: string, options: CheckRunningGues
   const state = await session.domstate(guest);
   const persistent = parseDomain(await session.dumpxml(guest, { inactive: true }), { file: `the definition of ${who}` });
   const definition = { mode: persistent.cpu?.mode ?? null, check: persistent.cpu?.check ?? null, disabled: disabledFeatures(persistent) };
-  const fix = `virt-nested set-cpu ${displayArgument(guest)} --mode host-model, then restart the guest`;
-  const restart = `virsh -c ${displayArgument(session.uri)} shutdown ${displayArgument(guest)}, then start it again`;
+  const fix = `${setCpuHint(guest, session.uri)}, then restart the guest`;
+  const restart = `${virshHint(session.uri, 'shutdown', { guest })}, then start it again`;
   const checks: Check[] = [];
 
-  if (state !== 'running') {
+  // QEMU answers for a paused guest too; only a guest without a QEMU process cannot be asked
+  if (state !== 'running' && state !== 'paused') {
     const prediction = predicts(persistent) ? 'its definition gives it vmx/svm' : 'its definition would not give it vmx/svm';
-    checks.push({ id: 'running', status: 'problem', message: `${who} is not running (${state}); start it to check what its vCPU gets (${prediction})`, fix: `virsh -c ${displayArgument(session.uri)} start ${displayArgument(guest)}` });
+    checks.push({ id: 'running', status: 'problem', message: `${who} is not running (${state}); start it to check what its vCPU gets (${prediction})`, fix: virshHint(session.uri, state === 'pmsuspended' ? 'dompmwakeup' : 'start', { guest }) });
     return { ok: false, checks, guest, uri: session.uri, vmx: null, svm: null, source: 'definition', definition, pendingRestart: false };
   }
-  checks.push({ id: 'running', status: 'ok', message: `${who} is running` });
+  checks.push({ id: 'running', status: 'ok', message: `${who} is ${state}` });
 
   const live = parseDomain(await session.dumpxml(guest), { file: `the live definition of ${who}` });
   let source: 'qmp' | 'definition' = 'qmp';

@@ -29,7 +29,7 @@ import { disableNestedLines, setNestedOption } from './modprobe-edit.js';
 import type { Check } from './report.js';
 import { pathInRoot, readTextIfExists } from './root-files.js';
 import { writeFileAtomic, type AtomicWriteFs } from '../fs/atomic-write.js';
-import { quoteVirshArgument } from '../virsh/command-line.js';
+import { virshHint } from '../virsh/hint.js';
 import type { CommandRunner } from './run-command.js';
 
 /**
@@ -185,19 +185,9 @@ export async function listRunningGuests(run: CommandRunner, uri: string): Promis
   return result.stdout.split('\n').map((line) => line.replace(/\r$/, '')).filter((line) => line !== '');
 }
 
-/**
- * One argument of a command line shown to a user to paste into a shell: quoted as for virsh's own
- * parser, whose quoting is a POSIX shell's.
- */
-function shellArgument(argument: string): string {
-  const quoted = quoteVirshArgument(argument);
-  // zsh expands an unquoted word that starts with `=` (`=ls` is the path of ls); a quoted one starts with `'`.
-  return quoted.startsWith('=') ? `'${quoted}'` : quoted;
-}
-
 function guestsRunningMessage(guests: readonly string[], uri: string, module: KvmModule): string {
   const names = guests.map((guest) => JSON.stringify(guest)).join(', ');
-  const shutdown = `virsh -c ${shellArgument(uri)} shutdown --domain ${shellArgument(guests[0] ?? '')}`;
+  const shutdown = virshHint(uri, 'shutdown', { guest: guests[0] ?? '' });
   return guests.length === 1
     ? `guest ${names} is running on ${uri}, so ${module} was not reloaded and nothing was changed; shut it down first (${shutdown}) or run without --reload`
     : `guests ${names} are running on ${uri}, so ${module} was not reloaded and nothing was changed; shut them down first or run without --reload`;

@@ -5,6 +5,7 @@
 
 import { VirshError } from '../errors.js';
 import { libvirtErrors } from './framing.js';
+import { virshHint } from './hint.js';
 
 /**
  * What virsh reports as `error:` although the command went on: the connection dropped and virsh
@@ -63,7 +64,7 @@ export function commandError(command: readonly string[], args: readonly string[]
   }
   const guest = guestArgument(args);
   if (guest !== undefined && messages.some((message) => /domain is not running/.test(message))) {
-    return new VirshError('GUEST_NOT_RUNNING', `guest "${guest}" is not running at ${uri}; start it first (virsh start ${guest})`, details);
+    return new VirshError('GUEST_NOT_RUNNING', `guest "${guest}" is not running at ${uri}; start it first (${virshHint(uri, 'start', { guest })})`, details);
   }
   return new VirshError('VIRSH_FAILED', `virsh ${args[0] ?? ''} failed at ${uri}: ${libvirtMessage}`, details);
 }
