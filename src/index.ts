@@ -11,7 +11,7 @@ export type * from './domain/types.js';
 export { parseDomain, type ParseDomainOptions } from './domain/parse-domain.js';
 export { serializeDomain } from './domain/serialize-domain.js';
 export { setCpuMode, CPU_MODES, type CpuCheck, type SetCpuModeOptions } from './cpu/set-cpu-mode.js';
-export { warningsFor, VIRTUALIZATION_FEATURES } from './cpu/warnings.js';
+export { warningsFor, disablesVirtualization, disabledVirtualizationFeatures, VIRTUALIZATION_FEATURES } from './cpu/warnings.js';
 export * from './host/index.js';
 export * from './virsh/index.js';
 export { checkRunningGuest, type RunningGuestReport, type CheckRunningGuestOptions } from './guest/check-running-guest.js';

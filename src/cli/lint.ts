@@ -4,11 +4,10 @@ import { VirtNestedError, EXIT_FAILED, EXIT_OK } from '../errors.js';
 import type { CpuMode } from '../domain/types.js';
 import { lintPaths } from '../lint/lint-paths.js';
 import type { SchemaValidator } from '../lint/lint-text.js';
+import { DEFAULT_SCHEMA_DIR, loadDomainSchema } from '../lint/schema.js';
 import type { CliIo } from './io.js';
 import { formatGithub, formatJson, formatText } from './lint-format.js';
 
-/** Where Debian's libvirt packages put the RelaxNG schemas. */
-const DEFAULT_SCHEMA_DIR = '/usr/share/libvirt/schemas';
 
 async function loadSchema(options: Record<string, unknown>, io: CliIo): Promise<SchemaValidator | undefined> {
   if (options['schema'] === false) return undefined;
@@ -16,7 +15,6 @@ async function loadSchema(options: Record<string, unknown>, io: CliIo): Promise<
   if (asked !== undefined && !existsSync(join(asked, 'domain.rng'))) {
     throw new VirtNestedError('USAGE', `--schema-dir ${asked} has no domain.rng`);
   }
-  const { loadDomainSchema } = await import('../lint/schema.js');
   const schema = await loadDomainSchema(asked ?? DEFAULT_SCHEMA_DIR);
   if (!schema) {
     io.stderr(`virt-nested: libvirt's schema was not found in ${DEFAULT_SCHEMA_DIR}; skipping the schema rule (install libvirt-clients, or pass --schema-dir DIR or --no-schema)\n`);

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { CPU_MODES } from '../cpu/modes.js';
 import { processIo, type CliIo } from './io.js';
 import { reportError } from './report-error.js';
 
@@ -18,12 +19,7 @@ function version(): string {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-const MODE_CHOICES = ['host-model', 'host-passthrough'];
-
-/** Options every command may take. */
-export interface GlobalOptions {
-  debug?: boolean;
-}
+const MODE_CHOICES: readonly string[] = CPU_MODES;
 
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('virt-nested');
@@ -71,7 +67,7 @@ if they were running before; without it they are skipped and reported, never sto
 A guest that does not power off within $VIRT_NESTED_SHUTDOWN_TIMEOUT seconds (120) is left
 running and reported. --match GLOB selects guests by name (with --all too: only those).
 Ctrl-C stops after the guest being edited; no guest is left half-done.`)
-    .addOption(new Option('--mode <mode>', 'CPU mode to set').choices(MODE_CHOICES).makeOptionMandatory())
+    .addOption(new Option('--mode <mode>', 'CPU mode to set').choices([...MODE_CHOICES]).makeOptionMandatory())
     .option('-c, --connect <uri>', 'libvirt URI, as for virsh (repeatable for several hosts)', collect, [])
     .option('--hosts-file <file>', 'read libvirt URIs from FILE, one a line')
     .option('--all', 'every persistent guest on each host')

@@ -11,6 +11,7 @@ import { escapeAttribute } from '../xml/entities.js';
 import { scanXml, type XmlAttribute, type XmlDocument, type XmlElement } from '../xml/scan.js';
 import { applySplices, type Splice } from '../xml/splice.js';
 import { indentOf, styleOf } from '../xml/style.js';
+import { CPU_MODES } from './modes.js';
 import { warningsFor } from './warnings.js';
 
 /** The `check` values libvirt accepts for a `<cpu>`. */
@@ -23,8 +24,7 @@ export interface SetCpuModeOptions {
   readonly check?: CpuCheck;
 }
 
-/** The modes `setCpuMode` sets. */
-export const CPU_MODES: readonly CpuMode[] = ['host-model', 'host-passthrough'];
+export { CPU_MODES } from './modes.js';
 const CHECKS: readonly CpuCheck[] = ['none', 'partial', 'full'];
 
 /** Children libvirt writes before `<cpu>` (it goes after the last of them). */

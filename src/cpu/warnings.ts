@@ -1,9 +1,29 @@
-import type { CpuMode, Domain, DomainWarning } from '../domain/types.js';
+import type { CpuFeature, CpuMode, Domain, DomainCpu, DomainWarning } from '../domain/types.js';
 
 /** The CPU features that carry hardware virtualization: Intel VT-x and AMD-V. */
 export const VIRTUALIZATION_FEATURES: readonly string[] = ['vmx', 'svm'];
 
 const X86 = /^(x86_64|i686)$/;
+
+/**
+ * Whether a `<feature>` takes vmx/svm away from the guest (policy disable or forbid).
+ *
+ * @example
+ * disablesVirtualization({ name: 'svm', policy: 'disable' }) // true
+ */
+export function disablesVirtualization(feature: { readonly name: string; readonly policy: string | undefined }): boolean {
+  return VIRTUALIZATION_FEATURES.includes(feature.name) && (feature.policy === 'disable' || feature.policy === 'forbid');
+}
+
+/**
+ * The `<feature>`s of a `<cpu>` that take vmx/svm away from the guest.
+ *
+ * @example
+ * disabledVirtualizationFeatures(domain.cpu) // [{ name: 'vmx', policy: 'disable' }]
+ */
+export function disabledVirtualizationFeatures(cpu: DomainCpu | undefined): CpuFeature[] {
+  return (cpu?.features ?? []).filter(disablesVirtualization);
+}
 
 /**
  * What would keep `domain` (with CPU `mode`) from giving its guest nested virtualization, and what
@@ -15,13 +35,11 @@ const X86 = /^(x86_64|i686)$/;
 export function warningsFor(domain: Domain, mode: CpuMode): DomainWarning[] {
   const warnings: DomainWarning[] = [];
   const who = domain.name === undefined ? 'the guest' : `guest "${domain.name}"`;
-  for (const feature of domain.cpu?.features ?? []) {
-    if (VIRTUALIZATION_FEATURES.includes(feature.name) && (feature.policy === 'disable' || feature.policy === 'forbid')) {
-      warnings.push({
-        code: 'nested-feature-disabled',
-        message: `${who} has <feature policy='${feature.policy}' name='${feature.name}'/>, which hides ${feature.name} from the guest and defeats nesting; remove it`,
-      });
-    }
+  for (const feature of disabledVirtualizationFeatures(domain.cpu)) {
+    warnings.push({
+      code: 'nested-feature-disabled',
+      message: `${who} has <feature policy='${feature.policy}' name='${feature.name}'/>, which hides ${feature.name} from the guest and defeats nesting; remove it`,
+    });
   }
   const arch = domain.os.arch;
   if (arch !== undefined && !X86.test(arch)) {

@@ -78,7 +78,7 @@ const firstAttribute = (element: XmlElement | undefined, names: readonly string[
   return undefined;
 };
 
-function deviceOf(element: XmlElement, doc: XmlDocument): Device {
+function deviceOf(element: XmlElement): Device {
   const base = { kind: element.name, type: attributeOf(element, 'type'), attributes: attributesOf(element) };
   switch (element.name) {
     case 'disk': {
@@ -115,7 +115,6 @@ function deviceOf(element: XmlElement, doc: XmlDocument): Device {
       return graphics;
     }
     default:
-      void doc;
       return base;
   }
 }
@@ -137,7 +136,7 @@ function devicesOf(devices: XmlElement | undefined, doc: XmlDocument): DomainDev
       emulator = textOf(doc, child).trim();
       continue;
     }
-    const device = deviceOf(child, doc);
+    const device = deviceOf(child);
     all.push(device);
     const list = DEVICE_LISTS[child.name];
     if (list) lists[list]?.push(device);

@@ -127,8 +127,7 @@ export interface DomainWarning {
     | 'nested-feature-disabled'
     | 'arch-not-x86'
     | 'driver-not-kvm'
-    | 'host-passthrough-migration'
-    | 'nested-blocks-save-migrate';
+    | 'host-passthrough-migration';
   readonly message: string;
 }
 

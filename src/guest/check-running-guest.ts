@@ -6,7 +6,8 @@
 import { VirshError, VirtNestedError } from '../errors.js';
 import { parseDomain } from '../domain/parse-domain.js';
 import type { Domain } from '../domain/types.js';
-import { VIRTUALIZATION_FEATURES } from '../cpu/warnings.js';
+import { CPU_MODES } from '../cpu/modes.js';
+import { disabledVirtualizationFeatures } from '../cpu/warnings.js';
 import type { VirshSession } from '../virsh/session.js';
 import type { Check } from '../host/report.js';
 import { setCpuHint, virshHint } from '../virsh/hint.js';
@@ -35,20 +36,13 @@ export interface CheckRunningGuestOptions {
   readonly session: Pick<VirshSession, 'uri' | 'domstate' | 'dumpxml' | 'qemuMonitorCommand'>;
 }
 
-const NESTED_MODES = ['host-model', 'host-passthrough'];
+const NESTED_MODES: readonly string[] = CPU_MODES;
 
 /** The `<feature>`s that take vmx/svm away, as written (`<feature policy='disable' name='svm'/>`). */
-function disablingFeatures(domain: Domain): string[] {
-  return (domain.cpu?.features ?? [])
-    .filter((f) => VIRTUALIZATION_FEATURES.includes(f.name) && (f.policy === 'disable' || f.policy === 'forbid'))
-    .map((f) => `<feature policy='${f.policy}' name='${f.name}'/>`);
-}
+const disablingFeatures = (domain: Domain): string[] =>
+  disabledVirtualizationFeatures(domain.cpu).map((f) => `<feature policy='${f.policy}' name='${f.name}'/>`);
 
-function disabledFeatures(domain: Domain): string[] {
-  return (domain.cpu?.features ?? [])
-    .filter((f) => VIRTUALIZATION_FEATURES.includes(f.name) && (f.policy === 'disable' || f.policy === 'forbid'))
-    .map((f) => f.name);
-}
+const disabledFeatures = (domain: Domain): string[] => disabledVirtualizationFeatures(domain.cpu).map((f) => f.name);
 
 /**
  * Whether the persistent definition was changed, in what matters for nesting, since the guest started.

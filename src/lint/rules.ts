@@ -4,7 +4,8 @@
  */
 import { documentOf } from '../domain/document-of.js';
 import type { CpuMode, Domain } from '../domain/types.js';
-import { VIRTUALIZATION_FEATURES } from '../cpu/warnings.js';
+import { CPU_MODES } from '../cpu/modes.js';
+import { disablesVirtualization } from '../cpu/warnings.js';
 import { lineColumnAt } from '../xml/line-column.js';
 import type { XmlDocument } from '../xml/scan.js';
 import type { LintSeverity } from './problem.js';
@@ -31,7 +32,6 @@ export interface LintRule {
   check(domain: Domain, context: RuleContext): RuleFinding[];
 }
 
-const NESTED_MODES: readonly string[] = ['host-model', 'host-passthrough'];
 
 /** The top-level `<cpu>` and its positions. */
 function cpuElement(doc: XmlDocument) {
@@ -73,7 +73,7 @@ export const DOMAIN_RULES: readonly LintRule[] = [
       if (!cpu) return [];
       const doc = documentOf(domain);
       const mode = cpu.mode ?? 'custom';
-      const wanted = context.requireMode === 'any' ? NESTED_MODES : [context.requireMode];
+      const wanted = context.requireMode === 'any' ? (CPU_MODES as readonly string[]) : [context.requireMode];
       if (wanted.includes(mode)) return [];
       const target = context.requireMode === 'any' ? 'host-model' : context.requireMode;
       const written = cpu.mode === undefined ? "no mode (libvirt's default is custom)" : `mode='${mode}'`;
@@ -106,7 +106,7 @@ export const DOMAIN_RULES: readonly LintRule[] = [
         if (feature.name !== 'feature') continue;
         const name = feature.attributes.find((a) => a.name === 'name')?.value ?? '';
         const policy = feature.attributes.find((a) => a.name === 'policy')?.value;
-        if (VIRTUALIZATION_FEATURES.includes(name) && (policy === 'disable' || policy === 'forbid')) {
+        if (disablesVirtualization({ name, policy })) {
           findings.push(at(doc, feature.start, `<feature policy='${policy}' name='${name}'/> hides ${name} from the guest and defeats nested virtualization; remove it`));
         }
       }
