@@ -23,3 +23,4 @@ export { lintPaths, domainXmlFiles, type LintPathsOptions, type LintReport } fro
 export { DOMAIN_RULES, TEXT_RULES, type LintRule, type RuleContext, type RuleFinding } from './lint/rules.js';
 export type { LintProblem, LintSeverity } from './lint/problem.js';
 export { loadDomainSchema, DEFAULT_SCHEMA_DIR, type DomainSchema, type SchemaProblem } from './lint/schema.js';
+export { checkRunningGuests, runningGuestsExitCode, type CheckRunningGuestsOptions, type RunningGuestsReport, type GuestCheckError } from './guest/check-running-guests.js';

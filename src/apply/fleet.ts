@@ -8,7 +8,7 @@ import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
 import { openVirsh, type VirshSession } from '../virsh/session.js';
 import { applyCpuMode } from './apply-cpu-mode.js';
-import { globToRegExp } from './glob.js';
+import { selectGuests } from '../virsh/select-guests.js';
 
 /** Options of {@link applyCpuModeToHosts}. */
 export interface FleetOptions {
@@ -84,18 +84,6 @@ const POLL_MS = 250;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function selectGuests(session: VirshSession, options: FleetOptions): Promise<string[]> {
-  const names = [...(options.guests ?? [])];
-  if (options.all || options.match !== undefined) {
-    const persistent = await session.listGuests({ all: true, persistent: true });
-    // `--all --match GLOB` means the guests that match, never every guest on the host
-    const pattern = options.match === undefined ? undefined : globToRegExp(options.match);
-    for (const name of persistent) {
-      if ((pattern === undefined || pattern.test(name)) && !names.includes(name)) names.push(name);
-    }
-  }
-  return names;
-}
 
 /**
  * A session whose connecting can be aborted, but not the session itself: an abort must let the guest
@@ -208,7 +196,7 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
       return open ? open(uri) : openUntilConnected(uri, options.signal);
     },
   }, async (session) => {
-    for (const guest of await selectGuests(session, options)) {
+    for (const guest of await selectGuests(session, options, { all: true, persistent: true })) {
       if (options.signal?.aborted) { aborted = true; break; }
       const result = await oneGuest(session, guest, options);
       results.push(result);

@@ -18,3 +18,4 @@ export type {
 } from './domain-commands.js';
 export { quoteVirshArgument } from './command-line.js';
 export { eachHost, DEFAULT_JOBS, type HostFailure, type EachHostOptions } from './each-host.js';
+export { selectGuests, type GuestSelection } from './select-guests.js';

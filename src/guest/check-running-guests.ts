@@ -1,0 +1,97 @@
+/**
+ * check-guest over many guests on many hosts: one virsh session per host, hosts in parallel.
+ */
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeForCode, VirtNestedError } from '../errors.js';
+import { eachHost, type HostFailure } from '../virsh/each-host.js';
+import { selectGuests, type GuestSelection } from '../virsh/select-guests.js';
+import { checkRunningGuest, type RunningGuestReport } from './check-running-guest.js';
+
+/** A guest that could not be checked (not found, its host went away…). */
+export interface GuestCheckError {
+  readonly uri: string;
+  readonly guest: string;
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+/** Options of {@link checkRunningGuests}. */
+export interface CheckRunningGuestsOptions extends GuestSelection {
+  /** libvirt URIs; `undefined` in the list means virsh's default (`LIBVIRT_DEFAULT_URI`). */
+  readonly uris: ReadonlyArray<string | undefined>;
+  /** Hosts asked at once (default 4). */
+  readonly jobs?: number;
+  /** Called as each guest is checked. */
+  readonly onReport?: (report: RunningGuestReport) => void;
+  /** Called for each guest that could not be checked. */
+  readonly onError?: (error: GuestCheckError) => void;
+}
+
+/** Everything {@link checkRunningGuests} found, with counts. */
+export interface RunningGuestsReport {
+  readonly reports: readonly RunningGuestReport[];
+  readonly errors: readonly GuestCheckError[];
+  readonly unreachable: readonly HostFailure[];
+  readonly summary: {
+    readonly hosts: number;
+    readonly unreachable: readonly HostFailure[];
+    readonly guests: number;
+    readonly ok: number;
+    readonly notOk: number;
+    readonly failed: number;
+  };
+}
+
+/**
+ * Checks many running guests on many hosts (`all`/`match` select among the active guests).
+ *
+ * @example
+ * const { summary } = await checkRunningGuests({ uris: ['qemu+ssh://root@hv1/system'], all: true });
+ * summary.notOk // guests whose vCPU has neither vmx nor svm
+ */
+export async function checkRunningGuests(options: CheckRunningGuestsOptions): Promise<RunningGuestsReport> {
+  const reports: RunningGuestReport[] = [];
+  const errors: GuestCheckError[] = [];
+  const unreachable = await eachHost(options.uris, options.jobs ? { jobs: options.jobs } : {}, async (session) => {
+    for (const guest of await selectGuests(session, options, {})) {
+      try {
+        const report = await checkRunningGuest(guest, { session });
+        reports.push(report);
+        options.onReport?.(report);
+      } catch (error) {
+        if (!(error instanceof VirtNestedError)) throw error;
+        const failed = { uri: session.uri, guest, error: { code: error.code, message: error.message } };
+        errors.push(failed);
+        options.onError?.(failed);
+      }
+    }
+  });
+  return {
+    reports,
+    errors,
+    unreachable,
+    summary: {
+      hosts: options.uris.length,
+      unreachable,
+      guests: reports.length + errors.length,
+      ok: reports.filter((r) => r.ok).length,
+      notOk: reports.filter((r) => !r.ok).length,
+      failed: errors.length,
+    },
+  };
+}
+
+/**
+ * The exit code of a check over many guests: 0 every guest has vmx/svm, 1 some has not (or failed, or
+ * a host was unreachable), 2 nothing could be checked for a usage-class reason (missing guest,
+ * unreachable libvirt).
+ *
+ * @example
+ * process.exitCode = runningGuestsExitCode(await checkRunningGuests({ uris: [undefined], guests: ['web-1'] }));
+ */
+export function runningGuestsExitCode(result: RunningGuestsReport): number {
+  const { reports, errors, unreachable } = result;
+  if (reports.length === 0 && (unreachable.length > 0 || errors.length > 0)) {
+    const codes = [...unreachable, ...errors.map((e) => e.error)].map((e) => exitCodeForCode(e.code));
+    return codes.every((c) => c === EXIT_USAGE) ? EXIT_USAGE : EXIT_FAILED;
+  }
+  return reports.every((r) => r.ok) && errors.length === 0 && unreachable.length === 0 ? EXIT_OK : EXIT_FAILED;
+}
