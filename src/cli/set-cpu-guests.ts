@@ -75,7 +75,7 @@ export async function runGuests(guests: string[], mode: CpuMode, options: Record
   };
   process.on('SIGINT', onSigint);
   let done = 0;
-  const progress = io.isTTY && !json && !single;
+  const progress = Boolean(io.stderrIsTTY) && !json && !single;
   try {
     const report = await applyCpuModeToHosts({
       mode,
