@@ -1,7 +1,8 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasNoStack, ROOT, runCli } from './run-cli.js';
+import { spawnSync } from 'node:child_process';
+import { CLI, hasNoStack, ROOT, runCli } from './run-cli.js';
 
 const LINT = 'fixtures/lint';
 
@@ -70,4 +71,10 @@ test('the whole libvirt corpus: no file is malformed', () => {
   const report = JSON.parse(r.stdout) as { files: number; problems: Array<{ rule: string }> };
   expect(report.files).toBe(486);
   expect(report.problems.filter((p) => ['xml-malformed', 'doctype-forbidden', 'not-a-domain'].includes(p.rule))).toEqual([]);
+});
+
+test('a reader that stops early (| head) gets no stack trace', () => {
+  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" lint --no-schema ../shared/corpus/libvirt-9.0.0/domains | head -1`], { cwd: ROOT, encoding: 'utf8' });
+  expect(r.stdout.split('\n')).toHaveLength(2);
+  expect(r.stderr).toBe('');
 });

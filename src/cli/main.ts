@@ -17,7 +17,7 @@ function version(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 const MODE_CHOICES: readonly string[] = CPU_MODES;
 
@@ -57,18 +57,14 @@ Examples:
     .command('set-cpu')
     .argument('[guests...]', 'guest names (libvirt domain names)')
     .summary("give guests a CPU that exposes virtualization (mode and check='partial')")
-    .description(`Give guests a CPU that exposes virtualization: <cpu mode='MODE' check='partial'/>.
-Only the <cpu> element changes; the guest must be shut off. The change is checked against
-libvirt's domcapabilities, backed up (mode 0600), applied with 'virsh define --validate' only if
-the definition did not change meanwhile, verified, and restored from the backup on failure.
-With --file, edits a domain XML file instead (no libvirt needed).
-With --shutdown, running guests are shut down gracefully (ACPI), edited, and started again
-if they were running before; without it they are skipped and reported, never stopped.
-A guest that does not power off within $VIRT_NESTED_SHUTDOWN_TIMEOUT seconds (120) is left
-running and reported. --match GLOB selects guests by name (with --all too: only those).
-Ctrl-C stops after the guest being edited; no guest is left half-done.`)
+    .description([
+      "Give guests a CPU that exposes virtualization: <cpu mode='MODE' check='partial'/>. Only the <cpu> element changes, and the guest must be shut off. The change is checked against libvirt's domcapabilities, backed up (mode 0600), applied with 'virsh define --validate' only if the definition did not change meanwhile, verified, and restored from the backup on failure.",
+      'With --file, edits a domain XML file instead (no libvirt needed).',
+      'With --shutdown, running guests are shut down gracefully (ACPI), edited, and started again if they were running before; a guest that does not power off within $VIRT_NESTED_SHUTDOWN_TIMEOUT seconds (120) is left running and reported. Without it, running guests are skipped and reported, never stopped.',
+      '--match GLOB selects guests by name (with --all too: only those). Ctrl-C stops after the guest being edited; no guest is left half-done.',
+    ].join('\n\n'))
     .addOption(new Option('--mode <mode>', 'CPU mode to set').choices([...MODE_CHOICES]).makeOptionMandatory())
-    .option('-c, --connect <uri>', 'libvirt URI, as for virsh (repeatable for several hosts)', collect, [])
+    .option('-c, --connect <uri>', 'libvirt URI, as for virsh (repeatable for several hosts)', collect)
     .option('--hosts-file <file>', 'read libvirt URIs from FILE, one a line')
     .option('--all', 'every persistent guest on each host')
     .option('--match <glob>', 'guests whose name matches GLOB')
@@ -95,9 +91,10 @@ underneath, define failed and was rolled back), 2 usage/input error or libvirt u
     .command('lint')
     .argument('<paths...>', 'domain XML files or directories (walked for *.xml)')
     .summary('check domain XML templates: valid, and giving their guest nested virtualization')
-    .description(`Check domain XML templates: well-formed, valid against libvirt's RelaxNG schema, and
-with a <cpu> that gives the guest nested virtualization. Suppress a rule for the next element
-with <!-- virt-nested-disable-next-line RULE --> (or for the file with virt-nested-disable RULE).`)
+    .description([
+      "Check domain XML templates: well-formed, valid against libvirt's RelaxNG schema, and with a <cpu> that gives the guest nested virtualization.",
+      'Suppress a rule for the next line with <!-- virt-nested-disable-next-line RULE -->, or for the whole file with <!-- virt-nested-disable RULE -->.',
+    ].join('\n\n'))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .addOption(new Option('--require-mode <mode>', 'the CPU mode templates must use').choices([...MODE_CHOICES, 'any']).default('any'))
     .option('--schema-dir <dir>', "directory holding libvirt's domain.rng", undefined)
@@ -114,21 +111,21 @@ Exit codes: 0 no errors, 1 some file has an error, 2 usage error or a path that 
   program
     .command('check-host')
     .summary('is nested virtualization on in this host?')
-    .description('Check this host: CPU virtualization flag, kvm_intel/kvm_amd loaded, its nested parameter,\nwhat /etc/modprobe.d sets at the next load, /dev/kvm, and what libvirt offers.')
+    .description('Check this host: CPU virtualization flag, kvm_intel/kvm_amd loaded, its nested parameter, what /etc/modprobe.d sets at the next load, /dev/kvm, and what libvirt offers.')
     .option('--json', 'print the report as JSON')
-    .option('-c, --connect <uri>', 'libvirt URI asked for domcapabilities', collect, [])
+    .option('-c, --connect <uri>', 'libvirt URI asked for domcapabilities', collect)
     .addHelpText('after', '\nExit codes: 0 nested virtualization is on, 1 it is not, 2 usage error.')
     .action(run(() => import('./check-host.js')));
 
   program
     .command('enable-host')
     .summary('turn nested virtualization on in this host, persistently')
-    .description("Write 'options kvm_intel nested=1' (or kvm_amd) to /etc/modprobe.d/kvm.conf, atomically and\nonce; with --reload, also reload the module now (refused while guests run).")
+    .description("Write 'options kvm_intel nested=1' (or kvm_amd) to /etc/modprobe.d/kvm.conf, atomically and once; with --reload, also reload the module now (refused while guests run).")
     .option('--dry-run', 'print the plan; change nothing')
     .option('--reload', 'reload the kvm module now (only when no guest is running)')
     .option('--fix-conflicts', 'also comment out nested=0 options lines in other modprobe.d files')
     .option('--json', 'print the result as JSON')
-    .option('-c, --connect <uri>', 'libvirt URI asked for running guests', collect, [])
+    .option('-c, --connect <uri>', 'libvirt URI asked for running guests', collect)
     .addHelpText('after', '\nExit codes: 0 done, 1 refused (guests running, not x86), 2 usage error or not permitted.')
     .action(run(() => import('./enable-host.js')));
 
@@ -136,10 +133,11 @@ Exit codes: 0 no errors, 1 some file has an error, 2 usage error or a path that 
     .command('check-guest')
     .argument('[guests...]', 'running guests to ask QEMU about (from the host); none: this machine')
     .summary('does this machine (or a running guest) have vmx/svm?')
-    .description(`Without GUEST: check the machine it runs on (vmx/svm in /proc/cpuinfo, /dev/kvm).
-With GUEST: ask QEMU, from the host, whether the running guest's vCPU has vmx/svm
-(virsh qemu-monitor-command, read-only; libvirt marks the guest "custom-monitor" tainted in its log).`)
-    .option('-c, --connect <uri>', 'libvirt URI, as for virsh (repeatable)', collect, [])
+    .description([
+      'Without GUEST: check the machine it runs on (vmx/svm in /proc/cpuinfo, /dev/kvm).',
+      'With GUEST: ask QEMU, from the host, whether the running guest\'s vCPU has vmx/svm (virsh qemu-monitor-command, read-only; libvirt marks the guest "custom-monitor" tainted in its log).',
+    ].join('\n\n'))
+    .option('-c, --connect <uri>', 'libvirt URI, as for virsh (repeatable)', collect)
     .option('--hosts-file <file>', 'read libvirt URIs from FILE, one a line')
     .option('--all', 'every running guest on each host')
     .option('--match <glob>', 'running guests whose name matches GLOB')
