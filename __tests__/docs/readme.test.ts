@@ -17,7 +17,7 @@ const section = (title: string) => {
 
 test('the set-up commands: install and a first real run, and the tests with .ci/run', () => {
   const setUp = section('Set up');
-  expect(setUp).toContain('```sh\nnpm install && npm run build && npx virt-nested --help\n```');
+  expect(setUp).toContain('```sh\nnpm install && npx virt-nested --help\n```');
   expect(setUp).toContain('```sh\nnpx virt-nested set-cpu --file fixtures/lint/cpu-missing.xml --mode host-model --diff\n```');
   expect(setUp).toContain('```sh\nnpm test\n```');
   expect(setUp).toContain('```sh\nsudo .ci/run\n```');
