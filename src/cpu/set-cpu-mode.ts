@@ -144,6 +144,5 @@ export function setCpuMode(domain: Domain, mode: CpuMode, options: SetCpuModeOpt
   const cpu = doc.root.children.find((c) => c.name === 'cpu');
   const splices = cpu ? editCpu(doc, cpu, mode, check) : [insertCpu(doc, mode, check)];
   const next = splices.length === 0 ? doc : scanXml(applySplices(doc.source, splices), { maxBytes: Infinity });
-  const edited = domainOf(next, []);
-  return domainOf(next, warningsFor(edited, mode));
+  return domainOf(next, (edited) => warningsFor(edited, mode));
 }

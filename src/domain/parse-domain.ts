@@ -144,6 +144,9 @@ function devicesOf(devices: XmlElement | undefined, doc: XmlDocument): DomainDev
   return { ...(lists as unknown as Omit<DomainDevices, 'emulator' | 'all'>), emulator, all };
 }
 
+/** A domain's warnings, or how to work them out from the domain itself (read when first asked for). */
+type WarningsOf = readonly DomainWarning[] | ((domain: Domain) => readonly DomainWarning[]);
+
 /** The fields of `Domain`, in the order `toJSON` writes them. */
 const DOMAIN_FIELDS = [
   'type', 'name', 'uuid', 'title', 'description', 'memory', 'currentMemory', 'vcpu', 'os', 'features', 'cpu', 'devices', 'warnings',
@@ -155,12 +158,12 @@ const DOMAIN_FIELDS = [
  */
 class DomainView implements Domain {
   readonly #doc: XmlDocument;
-  readonly #warnings: readonly DomainWarning[];
+  readonly #warnings: WarningsOf;
   readonly #cache = new Map<string, unknown>();
 
-  constructor(doc: XmlDocument, warnings: readonly DomainWarning[]) {
+  constructor(doc: XmlDocument, warnings: WarningsOf) {
     this.#doc = doc;
-    this.#warnings = Object.freeze([...warnings]);
+    this.#warnings = warnings;
     Object.freeze(this);
   }
 
@@ -186,7 +189,9 @@ class DomainView implements Domain {
     });
   }
   get devices() { return this.#get('devices', (doc, root) => devicesOf(childOf(root, 'devices'), doc)); }
-  get warnings() { return this.#warnings; }
+  get warnings(): readonly DomainWarning[] {
+    return this.#get('warnings', () => [...(typeof this.#warnings === 'function' ? this.#warnings(this) : this.#warnings)]);
+  }
 
   /** Every field, for `JSON.stringify(domain)`. */
   toJSON(): Record<string, unknown> {
@@ -222,7 +227,7 @@ function vcpuOf(doc: XmlDocument, root: XmlElement): Vcpu | undefined {
  * Builds the model of a scanned document whose root is `<domain>`, with `warnings`.
  * Internal: `parseDomain` and `setCpuMode` share it.
  */
-export function domainOf(doc: XmlDocument, warnings: readonly DomainWarning[]): Domain {
+export function domainOf(doc: XmlDocument, warnings: WarningsOf): Domain {
   const domain = new DomainView(doc, warnings);
   attachDocument(domain, doc);
   return domain;
