@@ -13,7 +13,7 @@ import type { CpuMode, Domain, DomainCpu } from '../domain/types.js';
 import { cpuModesSupported, type CpuModesSupported } from '../virsh/domcapabilities.js';
 import type { VirshSession } from '../virsh/session.js';
 import { defaultBackupDir, writeBackup } from './backup.js';
-import { libvirtErrors } from '../virsh/framing.js';
+import { defineRefusalReasons } from '../virsh/domain-commands.js';
 import { virshHint } from '../virsh/hint.js';
 
 /** What the workflow needs of a virsh session (see `virsh/`). */
@@ -124,7 +124,7 @@ function cpuModeSupport(session: VirshCommands, domain: Domain): Promise<CpuMode
 /** libvirt's own reason, without virsh's "Failed to define domain from /tmp/…" (our temp file, gone by now). */
 function libvirtMessage(error: unknown): string {
   const reasons = error instanceof VirshError
-    ? libvirtErrors(error.stderr).filter((message) => !message.startsWith('Failed to define domain from'))
+    ? defineRefusalReasons(error.stderr)
     : [];
   return reasons.length > 0 ? reasons.join('; ') : error instanceof Error ? error.message : String(error);
 }

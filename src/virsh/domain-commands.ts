@@ -144,6 +144,17 @@ export async function dumpxml(runner: VirshRunner, guest: string, options: Dumpx
 }
 
 /**
+ * libvirt's reasons for refusing a definition, without virsh's "Failed to define domain from FILE"
+ * (the file is a temp file of ours, usually gone by the time anyone reads the message).
+ *
+ * @example
+ * defineRefusalReasons(stderr) // ['XML document failed to validate against schema: …']
+ */
+export function defineRefusalReasons(stderr: string): string[] {
+  return libvirtErrors(stderr).filter((message) => !message.startsWith('Failed to define domain from'));
+}
+
+/**
  * `virsh define --file FILE [--validate]`. Throws {@link VirshError} `DEFINE_FAILED` with libvirt's
  * reason when libvirt refuses the definition.
  *
@@ -157,7 +168,7 @@ export async function define(runner: VirshRunner, file: string, options: DefineO
     await runner.run(args, options);
   } catch (error) {
     if (!(error instanceof VirshError) || error.code !== 'VIRSH_FAILED') throw error;
-    const reasons = libvirtErrors(error.stderr).filter((message) => !message.startsWith('Failed to define domain from'));
+    const reasons = defineRefusalReasons(error.stderr);
     const reason = reasons.length > 0 ? reasons.join(': ') : error.message;
     throw new VirshError('DEFINE_FAILED', `libvirt at ${runner.uri} refused the definition in ${file}: ${reason}`, {
       command: error.command,
