@@ -70,6 +70,16 @@ const parser = new XMLParser({
   attributeNamePrefix: '',
   processEntities: false,
   isArray: (tagName) => tagName === 'mode',
+  // Only <cpu><mode name supported> is read: the rest (devices, features, each mode's models and
+  // features: most of the document) is kept as raw text, not parsed into objects. A quarter of the
+  // time, and set-cpu parses one of these for every guest type it meets.
+  stopNodes: [
+    'domainCapabilities.os',
+    'domainCapabilities.memoryBacking',
+    'domainCapabilities.devices',
+    'domainCapabilities.features',
+    'domainCapabilities.cpu.mode',
+  ],
 });
 
 /**
