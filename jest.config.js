@@ -1,4 +1,8 @@
 /** ESM jest with ts-jest: the package is "type": "module" because execa is ESM-only. */
+import { readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -8,6 +12,8 @@ export default {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  // what the build compiles into the CLI bundle (build.mjs), for the tests that run src/cli directly
+  globals: { VIRT_NESTED_VERSION: version },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   testTimeout: 60000,
   maxWorkers: 2,

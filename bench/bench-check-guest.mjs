@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, median, report } from './measure.mjs';
+import { CLI, median, report } from './measure.mjs';
 
 const virsh = (...args) => spawnSync('virsh', ['-c', 'qemu:///system', ...args], { encoding: 'utf8' });
 if (virsh('version').status !== 0) {
@@ -22,7 +22,7 @@ try {
   const ours = [], theirs = [];
   let status;
   for (let i = 0; i < 9; i++) {
-    const [ms, code] = time(process.execPath, [`${ROOT}dist/cli.js`, 'check-guest', name, '-c', 'qemu:///system']);
+    const [ms, code] = time(process.execPath, [CLI, 'check-guest', name, '-c', 'qemu:///system']);
     ours.push(ms); status = code;
     theirs.push(time('virsh', ['-c', 'qemu:///system', 'dumpxml', '--domain', name])[0]);
   }

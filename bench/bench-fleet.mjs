@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, median, report } from './measure.mjs';
+import { CLI, median, report } from './measure.mjs';
 import { SYSTEM, createGuests, hasCommand, inactiveXml, libvirtMissing, time } from './libvirt-guests.mjs';
 
 const TITLE = 'fleet: one set-cpu call vs virt-xml per guest';
@@ -24,7 +24,7 @@ process.once('SIGINT', () => { removeAll(); process.exit(130); });
 
 /** One `set-cpu` call over the guests GLOB selects; checks that it changed exactly `count`. */
 function ours(glob, count) {
-  const r = time(process.execPath, [`${ROOT}dist/cli.js`, 'set-cpu', '--mode', 'host-model', '-c', SYSTEM, '--match', glob], { env });
+  const r = time(process.execPath, [CLI, 'set-cpu', '--mode', 'host-model', '-c', SYSTEM, '--match', glob], { env });
   const summary = r.stdout.trim().split('\n').pop();
   const wanted = `${count} guests on 1 host: ${count} changed, 0 unchanged, 0 skipped, 0 failed`;
   if (r.status !== 0 || summary !== wanted) throw new Error(`set-cpu over ${glob} exited ${r.status}: ${summary}\n${r.stderr.slice(0, 500)}`);

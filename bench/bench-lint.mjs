@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORPUS, ROOT, report } from './measure.mjs';
+import { CLI, CORPUS, report } from './measure.mjs';
 
 const which = spawnSync('sh', ['-c', 'command -v virt-xml-validate'], { encoding: 'utf8' });
 if (which.status !== 0) {
@@ -14,7 +14,7 @@ if (which.status !== 0) {
 const files = readdirSync(CORPUS).filter((f) => f.endsWith('.xml')).sort().map((f) => join(CORPUS, f));
 
 let t0 = process.hrtime.bigint();
-const lint = spawnSync(process.execPath, [`${ROOT}dist/cli.js`, 'lint', '--format', 'json', CORPUS], { encoding: 'utf8', maxBuffer: 64 << 20 });
+const lint = spawnSync(process.execPath, [CLI, 'lint', '--format', 'json', CORPUS], { encoding: 'utf8', maxBuffer: 64 << 20 });
 const oursMs = Number(process.hrtime.bigint() - t0) / 1e6;
 const invalidOurs = new Set(JSON.parse(lint.stdout).problems.filter((p) => p.rule === 'schema').map((p) => p.file));
 

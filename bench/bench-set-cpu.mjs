@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, median, report } from './measure.mjs';
+import { CLI, median, report } from './measure.mjs';
 import { SYSTEM, changedLines, createGuests, hasCommand, inactiveXml, libvirtMissing, time } from './libvirt-guests.mjs';
 
 const TITLE = 'set-cpu GUEST vs virt-xml --edit (one shut-off guest)';
@@ -35,7 +35,7 @@ try {
   let theirsChanged;
   for (let i = 0; i < RUNS; i++) {
     set.reset();
-    const r = time(process.execPath, [`${ROOT}dist/cli.js`, 'set-cpu', name, '--mode', 'host-model', '-c', SYSTEM], { env });
+    const r = time(process.execPath, [CLI, 'set-cpu', name, '--mode', 'host-model', '-c', SYSTEM], { env });
     if (r.status !== 0) throw new Error(`set-cpu exited ${r.status}: ${r.stderr}`);
     ours.push(r.ms);
     oursChanged = await changedLines(original, inactiveXml(name));
@@ -51,10 +51,10 @@ try {
   set.reset();
   const file = join(backups, 'original.xml');
   writeFileSync(file, original);
-  const ourDiff = time(process.execPath, [`${ROOT}dist/cli.js`, 'set-cpu', '--file', file, '--mode', 'host-model', '--diff']).stdout;
+  const ourDiff = time(process.execPath, [CLI, 'set-cpu', '--file', file, '--mode', 'host-model', '--diff']).stdout;
 
   const startup = [];
-  for (let i = 0; i < RUNS; i++) startup.push(time(process.execPath, [`${ROOT}dist/cli.js`, '--version']).ms);
+  for (let i = 0; i < RUNS; i++) startup.push(time(process.execPath, [CLI, '--version']).ms);
 
   const lines = [`virt-nested set-cpu GUEST:  ${median(ours).toFixed(0)} ms (median of ${RUNS}); ${oursChanged} lines changed in dumpxml --inactive; ${diffBodyLines(ourDiff)} lines changed in what it defines`];
   if (withVirtXml) {

@@ -1,13 +1,13 @@
 // Start-up: `virt-nested --version` vs `node -e 0`, median of 15 runs each.
 import { spawnSync } from 'node:child_process';
-import { ROOT, median, report } from './measure.mjs';
+import { CLI, ROOT, median, report } from './measure.mjs';
 
 const time = (args) => { const t0 = process.hrtime.bigint(); spawnSync(process.execPath, args, { stdio: 'ignore' }); return Number(process.hrtime.bigint() - t0) / 1e6; };
 const bare = [], ours = [], lint = [];
 for (let i = 0; i < 15; i++) {
   bare.push(time(['-e', '0']));
-  ours.push(time([`${ROOT}dist/cli.js`, '--version']));
-  lint.push(time([`${ROOT}dist/cli.js`, 'lint', '--no-schema', `${ROOT}fixtures/lint/good-host-model.xml`]));
+  ours.push(time([CLI, '--version']));
+  lint.push(time([CLI, 'lint', '--no-schema', `${ROOT}fixtures/lint/good-host-model.xml`]));
 }
 report('start-up', [
   `node -e 0:                          ${median(bare).toFixed(1)} ms`,

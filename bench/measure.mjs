@@ -1,7 +1,10 @@
 // Shared by the benchmarks: where the corpus is, medians, and one way of printing results.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** The built CLI, as package.json's `bin` names it (run as `node CLI`). */
+export const CLI = `${ROOT}${JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).bin['virt-nested']}`;
 export const CORPUS = fileURLToPath(new URL('../../shared/corpus/libvirt-9.0.0/domains/', import.meta.url));
 
 export function median(values) {

@@ -25,7 +25,7 @@
  *
  * Commands run without a shell, in a temp directory holding a copy of fixtures/, with backups sent
  * to a temp directory (shown as /var/lib/virt-nested/backups). `virt-nested` and `npx virt-nested`
- * run `node dist/cli.js`; `sudo` is dropped (tests run as root); `npm install`, `npm ci`,
+ * run `node dist/cli.cjs`; `sudo` is dropped (tests run as root); `npm install`, `npm ci`,
  * `npm run build`, `npm test` and `.ci/run` are the set-up this test itself runs under, and are
  * checked, not run.
  */

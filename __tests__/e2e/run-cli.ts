@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The project root and the built CLI (`npm test` builds first). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = `${ROOT}dist/cli.js`;
+export const CLI = `${ROOT}dist/cli.cjs`;
 
 /** The result of one CLI run. */
 export interface CliRun {
@@ -12,7 +12,7 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs the built CLI as a user does: `node dist/cli.js ARGS`, with no shell. */
+/** Runs the built CLI as a user does: `node dist/cli.cjs ARGS`, with no shell. */
 export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): CliRun {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',

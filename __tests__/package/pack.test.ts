@@ -45,7 +45,7 @@ beforeAll(() => {
   const stage = join(work, 'stage');
   const skipped = new Set(['node_modules', '.git', 'coverage', 'docs/api', 'bench/results']);
   cpSync(ROOT, stage, { recursive: true, filter: (source) => !skipped.has(relative(ROOT, source)) && !source.endsWith('.tgz') });
-  for (const built of ['dist/cli.js', 'dist/lib/index.js', 'dist/lib/index.d.ts']) {
+  for (const built of ['dist/cli.cjs', 'dist/lib/index.js', 'dist/lib/index.d.ts']) {
     if (!existsSync(join(stage, built))) throw new Error(`${built} is missing: run npm run build first`);
   }
   // a prepare/prepack script, if the package gets one, would need the dependencies
@@ -72,15 +72,15 @@ afterAll(() => {
 });
 
 test('the tarball holds the build, the docs, LICENSE and CHANGELOG, and no tests, fixtures, sources or benchmarks', () => {
-  expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/cli.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'docs/how-to-nested.md', 'docs/lint-rules.md']));
+  expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/cli.cjs', 'dist/cli-bundle.cjs', 'dist/cli-bundle.cache', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'docs/how-to-nested.md', 'docs/lint-rules.md']));
   expect(packed.filter((path) => /^(__tests__|fixtures|src|bench|\.ci|node_modules|docs\/api)\//.test(path))).toEqual([]);
   expect(packed.filter((path) => /\.(tgz|tsbuildinfo)$|^(tsconfig|jest\.config|build\.mjs|typedoc\.json)/.test(path))).toEqual([]);
-  expect(readFileSync(join(app, 'node_modules/virt-nested/dist/cli.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  expect(readFileSync(join(app, 'node_modules/virt-nested/dist/cli.cjs'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
 });
 
 test('package.json states the Node versions supported, the bin and the files', () => {
   expect(pkg.engines.node).toBe('>=20.5');
-  expect(pkg.bin).toEqual({ 'virt-nested': 'dist/cli.js' });
+  expect(pkg.bin).toEqual({ 'virt-nested': 'dist/cli.cjs' });
   const installed = JSON.parse(readFileSync(join(app, 'node_modules/virt-nested/package.json'), 'utf8')) as typeof pkg;
   expect(installed.engines).toEqual(pkg.engines);
   expect(installed.version).toBe(pkg.version);

@@ -2,20 +2,13 @@
  * The `virt-nested` command line: flags and help only. Each command's module is imported when that
  * command runs, so `--version` and `lint` never load what `set-cpu` needs.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CPU_MODES } from '../cpu/modes.js';
 import { processIo, type CliIo } from './io.js';
 import { reportError } from './report-error.js';
 
-declare const VIRT_NESTED_VERSION: string | undefined;
-
-/** The bundle has the version compiled in; from source (tests), read it from package.json. */
-function version(): string {
-  if (typeof VIRT_NESTED_VERSION === 'string') return VIRT_NESTED_VERSION;
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
-}
+/** The package's version: compiled into the bundle by the build, a global of jest's in the tests. */
+declare const VIRT_NESTED_VERSION: string;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -38,7 +31,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
 
   program
     .description('Turn on nested virtualization for libvirt/KVM guests, safely.')
-    .version(version(), '-V, --version', 'print the version')
+    .version(VIRT_NESTED_VERSION, '-V, --version', 'print the version')
     .option('--debug', 'print stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RelaxNGValidator, ErrorDetail } from 'libxml2-wasm';
 import { VirtNestedError } from '../errors.js';
+import { importLibxml2, type Libxml2 } from './import-libxml2.js';
 import { readingSchemaFiles } from './schema-files.js';
 
 /**
@@ -58,8 +59,6 @@ export interface DomainSchema {
   dispose(): void;
 }
 
-type Libxml2 = typeof import('libxml2-wasm');
-
 /** The file `virt-xml-validate FILE domain` validates against, relative to the schema directory. */
 const DOMAIN_SCHEMA_FILE = 'domain.rng';
 
@@ -84,7 +83,7 @@ export async function loadDomainSchema(dir: string = DEFAULT_SCHEMA_DIR): Promis
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new VirtNestedError('USAGE', `cannot read libvirt's schema ${file} (${(error as Error).message}); check its permissions or pass another --schema-dir.`, { cause: error });
   }
-  const libxml2: Libxml2 = await import('libxml2-wasm');
+  const libxml2 = await importLibxml2();
   const validator = compileSchema(libxml2, root, file, bytes);
   return schemaOf(libxml2, root, validator);
 }
