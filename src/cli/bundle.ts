@@ -1,10 +1,12 @@
 /**
  * The entry of the CLI bundle (`dist/cli-bundle.cjs`): the launcher, `bin.cts`, loads it and calls `run`.
- * The build's training runs call `main` with an io of their own.
+ * The build's training runs call `main` with an io of their own, and `cpuModesSupported`.
  */
 import { main } from './main.js';
 
 export { main };
+/** For the build's training runs, which meet no domcapabilities: libvirt's test driver has none. */
+export { cpuModesSupported } from '../virsh/domcapabilities.js';
 
 /**
  * Runs the CLI on the process's own arguments and streams, and sets the process's exit code.
