@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { applyCpuMode } from '../../src/apply/apply-cpu-mode.js';
+import { dirname, join } from 'node:path';
+import { applyCpuMode, type VirshCommands } from '../../src/apply/apply-cpu-mode.js';
 import { GuestNotShutOffError, VirtNestedError } from '../../src/errors.js';
 import { openVirsh, type VirshSession } from '../../src/virsh/session.js';
 import { makeTempDir, plainVirsh, removeDir, removeGuests, tcgGuestXml, uniqueName, writeTemp } from '../virsh/throwaway-guests.js';
@@ -162,6 +162,49 @@ test('compare-and-swap: a definition edited meanwhile is refused, and the other 
   expect((error as VirtNestedError).code).toBe('GUEST_CHANGED');
   expect(await definition(name)).toBe(theirs);
   expect(theirs).toContain('edited by another tool');
+});
+
+test('libvirt reads the new definition from a 0600 file in a fresh 0700 directory, removed whatever the outcome', async () => {
+  const staging = mkdtempSync(join(tmpdir(), 'vn-staging-'));
+  const seen: Array<{ file: string; mode: number; dirMode: number }> = [];
+  const watching: VirshCommands = {
+    get uri() { return session.uri; },
+    run: session.run,
+    dumpxml: session.dumpxml,
+    domcapabilities: session.domcapabilities,
+    define: async (file, options) => {
+      seen.push({ file, mode: statSync(file).mode & 0o777, dirMode: statSync(dirname(file)).mode & 0o777 });
+      return session.define(file, options);
+    },
+  };
+  try {
+    // defined
+    const defined = await defineGuest('vn-apply-stage');
+    expect(await applyCpuMode(defined, 'host-model', { session: watching, backupDir: backups, tmpDir: staging })).toMatchObject({ changed: true });
+    expect(readdirSync(staging)).toEqual([]);
+    // refused by libvirt: the original was never replaced, so nothing is defined to restore it
+    const refused = await defineGuest('vn-apply-stage-bad');
+    const error = await applyCpuMode(refused, 'host-model', {
+      session: watching, backupDir: backups, tmpDir: staging, transform: (xml) => xml.replace("<memory unit='KiB'>", "<memory unit='bogus'>"),
+    }).catch((e: unknown) => e);
+    expect((error as VirtNestedError).code).toBe('DEFINE_FAILED');
+    expect(readdirSync(staging)).toEqual([]);
+    // refused by the compare-and-swap: never defined
+    const raced = await defineGuest('vn-apply-stage-race');
+    try {
+      const race = await applyCpuMode(raced, 'host-model', {
+        session: watching, backupDir: backups, tmpDir: staging, beforeRecheck: async () => { await plainVirsh(['start', '--domain', raced]); },
+      }).catch((e: unknown) => e);
+      expect((race as VirtNestedError).code).toBe('GUEST_NOT_SHUT_OFF');
+    } finally {
+      await plainVirsh(['destroy', '--domain', raced]);
+    }
+    expect(readdirSync(staging)).toEqual([]);
+    expect(seen.map(({ mode, dirMode }) => [mode, dirMode])).toEqual([[0o600, 0o700], [0o600, 0o700]]);
+    for (const { file } of seen) expect(file).toMatch(new RegExp(`^${staging}/virt-nested-[^/]+/domain\\.xml$`));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 });
 
 test('a guest with a managed save image is refused: its next start would resume the old CPU', async () => {

@@ -30,6 +30,8 @@ export interface ApplyCpuModeOptions {
   readonly check?: CpuCheck;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: () => Date;
+  /** Where the new definition is written (in a fresh 0700 directory, removed after) for `virsh define --file`; default `os.tmpdir()`. */
+  readonly tmpDir?: string;
   /**
    * A last change to the edited XML before it is defined. For tests and experts: whatever it returns
    * goes through the same define, verification and rollback.
@@ -81,15 +83,42 @@ async function readDefinition(session: VirshCommands, guest: string): Promise<st
   return session.dumpxml(guest, { inactive: true, securityInfo: true });
 }
 
-/** Defines `xml` from a 0600 temp file with `--validate`. */
-async function define(session: VirshCommands, xml: string): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'virt-nested-'));
+/** A definition written for `virsh define --file`: a 0600 file in a fresh directory of its own. */
+interface StagedDefinition {
+  readonly file: string;
+  /** Removes the file and its directory; never rejects. */
+  remove(): Promise<void>;
+}
+
+async function stageDefinition(xml: string, parent: string): Promise<StagedDefinition> {
+  const dir = await mkdtemp(join(parent, 'virt-nested-'));
+  const remove = () => rm(dir, { recursive: true, force: true }).catch(() => undefined);
   const file = join(dir, 'domain.xml');
   try {
     await writeFile(file, xml, { mode: 0o600 });
-    await session.define(file, { validate: true });
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { file, remove };
+}
+
+/** Defines `xml` from a staged file with `--validate`. */
+async function define(session: VirshCommands, xml: string, parent: string): Promise<void> {
+  const staged = await stageDefinition(xml, parent);
+  try {
+    await session.define(staged.file, { validate: true });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await staged.remove();
+  }
+}
+
+/** The compare-and-swap: the guest must still be shut off and its definition still `original`. */
+async function recheck(session: VirshCommands, guest: string, original: string): Promise<void> {
+  const who = `guest "${guest}"`;
+  requireShutOff(session, guest, await readState(session, guest), (state) => `${who} became ${state} while it was being edited; nothing was changed`);
+  if ((await readDefinition(session, guest)) !== original) {
+    throw new VirtNestedError('GUEST_CHANGED', `the definition of ${who} changed while it was being edited (another tool?); nothing was changed, run set-cpu again`);
   }
 }
 
@@ -174,31 +203,44 @@ export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyC
     return { ...base, changed: true, after: next.cpu ?? null, backup: null, warnings: [...warnings, NESTED_SAVE_WARNING] };
   }
 
-  const backup = await writeBackup(options.backupDir ?? defaultBackupDir(options.env ?? process.env), guest, session.uri, original, (options.now ?? (() => new Date()))());
-  await options.beforeRecheck?.();
-  // compare-and-swap: the guest may have started, or another tool edited it, since the first read
-  requireShutOff(session, guest, await readState(session, guest), (state) => `${who} became ${state} while it was being edited; nothing was changed`);
-  if ((await readDefinition(session, guest)) !== original) {
-    throw new VirtNestedError('GUEST_CHANGED', `the definition of ${who} changed while it was being edited (another tool?); nothing was changed, run set-cpu again`);
-  }
-
   const toDefine = options.transform ? options.transform(edited) : edited;
+  const parent = options.tmpDir ?? tmpdir();
+  await options.beforeRecheck?.();
+  // The backup, the file to define and the compare-and-swap (the guest may have started, or another
+  // tool edited it, since the first read) need nothing of each other: the two writes go on while virsh
+  // re-reads. Only when all three are done does define run.
+  const [backupWritten, stagedWritten, rechecked] = await Promise.allSettled([
+    writeBackup(options.backupDir ?? defaultBackupDir(options.env ?? process.env), guest, session.uri, original, (options.now ?? (() => new Date()))()),
+    stageDefinition(toDefine, parent),
+    recheck(session, guest, original),
+  ]);
+  const failed = [backupWritten, stagedWritten, rechecked].find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) {
+    if (stagedWritten.status === 'fulfilled') await stagedWritten.value.remove();
+    throw failed.reason;
+  }
+  const backup = (backupWritten as PromiseFulfilledResult<string>).value;
+  const staged = (stagedWritten as PromiseFulfilledResult<StagedDefinition>).value;
+
   try {
-    await define(session, toDefine);
+    await session.define(staged.file, { validate: true });
   } catch (error) {
-    await restore(session, guest, original, backup);
+    await staged.remove();
+    await restore(session, guest, original, backup, parent);
     throw new VirtNestedError('DEFINE_FAILED', `libvirt refused the new definition of ${who}: ${libvirtMessage(error)}; the original is kept (backup: ${backup})`, { cause: error });
   }
   let after: Domain;
   try {
-    after = parseDomain(await readDefinition(session, guest));
+    // the staged file goes while the definition is read back
+    const [defined] = await Promise.all([readDefinition(session, guest), staged.remove()]);
+    after = parseDomain(defined);
   } catch (error) {
-    await restore(session, guest, original, backup);
+    await restore(session, guest, original, backup, parent);
     throw new VirtNestedError('VERIFY_FAILED', `the definition of ${who} could not be read back after define (${libvirtMessage(error)}); the original was restored from ${backup}`, { cause: error });
   }
   const wantedCheck = options.check ?? 'partial';
   if (after.cpu?.mode !== mode || after.cpu?.check !== wantedCheck) {
-    await restore(session, guest, original, backup);
+    await restore(session, guest, original, backup, parent);
     throw new VirtNestedError('VERIFY_FAILED',
       `after define, ${who} has cpu mode='${after.cpu?.mode ?? ''}' check='${after.cpu?.check ?? ''}', not mode='${mode}' check='${wantedCheck}'; the original was restored from ${backup}`);
   }
@@ -206,10 +248,10 @@ export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyC
 }
 
 /** Puts the original definition back when it is not what libvirt now has. */
-async function restore(session: VirshCommands, guest: string, original: string, backup: string): Promise<void> {
+async function restore(session: VirshCommands, guest: string, original: string, backup: string, parent: string): Promise<void> {
   try {
     if ((await readDefinition(session, guest)) === original) return;
-    await define(session, original);
+    await define(session, original, parent);
   } catch (error) {
     throw new VirtNestedError('DEFINE_FAILED', `restoring guest "${guest}" failed (${libvirtMessage(error)}); its original definition is in ${backup}: ${virshHint(session.uri, 'define', { args: ['--file', backup] })}`, { cause: error });
   }
