@@ -1,7 +1,11 @@
 // set-cpu on one real shut-off guest vs `virt-xml GUEST --edit --cpu host-model,check=partial`, median of
-// 7 runs each (the guest's original definition put back before every run), ratio printed; the lines each
-// changed in `virsh dumpxml --inactive` and in the document each sends to libvirt; and the start-up time
-// of `virt-nested --version`.
+// 11 runs each, taken in turn (the guest's original definition put back before every run), ratio printed;
+// the lines each changed in `virsh dumpxml --inactive` and in the document each sends to libvirt; and the
+// start-up time of `virt-nested --version`.
+//
+// Node 20 parses every CA certificate at start-up when NODE_EXTRA_CA_CERTS is set (some sandboxes set it),
+// before any of our code runs; virt-xml (Python) does not. When it is set, the ratio is printed both with
+// the environment as it is and without that variable, beside `node -e 0` both ways.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +13,7 @@ import { CLI, median, report } from './measure.mjs';
 import { SYSTEM, changedLines, createGuests, hasCommand, inactiveXml, libvirtMissing, time } from './libvirt-guests.mjs';
 
 const TITLE = 'set-cpu GUEST vs virt-xml --edit (one shut-off guest)';
-const RUNS = 7;
+const RUNS = 11;
 const missing = libvirtMissing();
 if (missing) {
   report(TITLE, [`skipped: ${missing}`]);
@@ -18,6 +22,9 @@ if (missing) {
 
 const backups = mkdtempSync(join(tmpdir(), 'vn-bench-backups-'));
 const env = { ...process.env, VIRT_NESTED_BACKUP_DIR: backups };
+const caCerts = process.env.NODE_EXTRA_CA_CERTS;
+const withoutCaCerts = { ...env };
+delete withoutCaCerts.NODE_EXTRA_CA_CERTS;
 const set = createGuests(`vn-bench-set-cpu-${process.pid}`, 1);
 const [{ name }] = set.guests;
 const removeAll = () => { set.remove(); rmSync(backups, { recursive: true, force: true }); };
@@ -25,20 +32,26 @@ process.once('SIGINT', () => { removeAll(); process.exit(130); });
 
 /** Lines a unified diff adds or removes (its `---`/`+++` header excluded). */
 const diffBodyLines = (text) => text.split('\n').filter((l) => /^[-+]/.test(l) && !/^(---|\+\+\+) /.test(l)).length;
+const ms = (values) => `${median(values).toFixed(0)} ms`;
 
 try {
   const original = inactiveXml(name);
   const withVirtXml = hasCommand('virt-xml');
   const ours = [];
+  const oursWithout = [];
   const theirs = [];
   let oursChanged;
   let theirsChanged;
-  for (let i = 0; i < RUNS; i++) {
+  const setCpu = (runEnv) => {
     set.reset();
-    const r = time(process.execPath, [CLI, 'set-cpu', name, '--mode', 'host-model', '-c', SYSTEM], { env });
+    const r = time(process.execPath, [CLI, 'set-cpu', name, '--mode', 'host-model', '-c', SYSTEM], { env: runEnv });
     if (r.status !== 0) throw new Error(`set-cpu exited ${r.status}: ${r.stderr}`);
-    ours.push(r.ms);
+    return r.ms;
+  };
+  for (let i = 0; i < RUNS; i++) {
+    ours.push(setCpu(env));
     oursChanged = await changedLines(original, inactiveXml(name));
+    if (caCerts !== undefined) oursWithout.push(setCpu(withoutCaCerts));
     if (!withVirtXml) continue;
     set.reset();
     const v = time('virt-xml', ['-c', SYSTEM, name, '--edit', '--cpu', 'host-model,check=partial']);
@@ -54,17 +67,27 @@ try {
   const ourDiff = time(process.execPath, [CLI, 'set-cpu', '--file', file, '--mode', 'host-model', '--diff']).stdout;
 
   const startup = [];
-  for (let i = 0; i < RUNS; i++) startup.push(time(process.execPath, [CLI, '--version']).ms);
+  const bare = [];
+  const bareWithout = [];
+  for (let i = 0; i < RUNS; i++) {
+    startup.push(time(process.execPath, [CLI, '--version']).ms);
+    bare.push(time(process.execPath, ['-e', '0']).ms);
+    if (caCerts !== undefined) bareWithout.push(time(process.execPath, ['-e', '0'], { env: withoutCaCerts }).ms);
+  }
 
-  const lines = [`virt-nested set-cpu GUEST:  ${median(ours).toFixed(0)} ms (median of ${RUNS}); ${oursChanged} lines changed in dumpxml --inactive; ${diffBodyLines(ourDiff)} lines changed in what it defines`];
+  const lines = [`virt-nested set-cpu GUEST:  ${ms(ours)} (median of ${RUNS}); ${oursChanged} lines changed in dumpxml --inactive; ${diffBodyLines(ourDiff)} lines changed in what it defines`];
   if (withVirtXml) {
     const theirDiff = time('virt-xml', ['-c', SYSTEM, name, '--edit', '--cpu', 'host-model,check=partial', '--print-diff']).stdout;
-    lines.push(`virt-xml --edit --cpu:      ${median(theirs).toFixed(0)} ms (median of ${RUNS}); ${theirsChanged} lines changed in dumpxml --inactive; ${diffBodyLines(theirDiff)} lines changed in what it defines`);
+    lines.push(`virt-xml --edit --cpu:      ${ms(theirs)} (median of ${RUNS}); ${theirsChanged} lines changed in dumpxml --inactive; ${diffBodyLines(theirDiff)} lines changed in what it defines`);
     lines.push(`ratio: ${(median(ours) / median(theirs)).toFixed(2)}x virt-xml's time (target <= 0.6x)`);
   } else {
     lines.push('virt-xml: skipped (virt-xml not installed; apt-get install virtinst)');
   }
-  lines.push(`virt-nested --version start-up: ${median(startup).toFixed(0)} ms (median of ${RUNS})`);
+  lines.push(`node -e 0: ${ms(bare)}; virt-nested --version: ${ms(startup)} (medians of ${RUNS})`);
+  if (caCerts !== undefined) {
+    lines.push(`NODE_EXTRA_CA_CERTS is set here, so node itself parses every CA certificate before it runs any code: node -e 0 takes ${ms(bareWithout)} without it`);
+    lines.push(`virt-nested set-cpu GUEST without NODE_EXTRA_CA_CERTS: ${ms(oursWithout)}${withVirtXml ? `; ratio ${(median(oursWithout) / median(theirs)).toFixed(2)}x virt-xml's time` : ''}`);
+  }
   report(TITLE, lines);
 } finally {
   removeAll();
