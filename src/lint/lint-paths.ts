@@ -25,6 +25,18 @@ export interface LintReport {
 }
 
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
+/** How many files are read ahead of the one being linted. */
+const READ_AHEAD = 8;
+
+/** Why a file could not be read: the file system's error code. */
+interface ReadFailure {
+  readonly code: string;
+}
+
+/** A file's text, or why it could not be read (never a rejection: reads ahead may fail before their turn). */
+function readText(file: string): Promise<string | ReadFailure> {
+  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => ({ code: error.code ?? String(error) }));
+}
 const FIXABLE = new Set(['cpu-missing', 'cpu-mode', 'cpu-check']);
 
 /**
@@ -70,12 +82,18 @@ export async function lintPaths(paths: readonly string[], options: LintPathsOpti
   const files = await domainXmlFiles(paths);
   const problems: LintProblem[] = [];
   const fixed: string[] = [];
+  // Files are read a few ahead of the one being linted, so that linting (all CPU) never waits for the disk.
+  const ahead: Array<Promise<string | ReadFailure>> = [];
+  let next = 0;
+  const seen = new Set<string>();
   for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new VirtNestedError('FILE_UNREADABLE', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    while (next < files.length && ahead.length < READ_AHEAD) ahead.push(readText(files[next++] as string));
+    const prefetched = ahead.shift() as Promise<string | ReadFailure>;
+    // with --fix, a file named twice is read again: its first turn may have rewritten it
+    const text = options.fix && seen.has(file) ? await readText(file) : await prefetched;
+    seen.add(file);
+    if (typeof text !== 'string') {
+      throw new VirtNestedError('FILE_UNREADABLE', `cannot read ${file} (${text.code})`);
     }
     const textOptions = { file, requireMode: options.requireMode ?? 'any', ...(options.schema ? { schema: options.schema } : {}) } as const;
     let result = lintText(text, textOptions);
