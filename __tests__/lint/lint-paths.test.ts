@@ -34,7 +34,7 @@ test('a file that cannot be read stops the run at its turn, naming it', async ()
   expect([(error as VirtNestedError).code, (error as Error).message]).toEqual(['FILE_UNREADABLE', `cannot read ${join(dir, 'b.xml')} (ENOENT)`]);
 });
 
-test('with fix, a file named twice is read again for its second turn: fixed once, no stale problems', async () => {
+test('with fix, a file named twice (read ahead before its first turn rewrote it) is fixed once, with no stale problems', async () => {
   const file = place('cpu-missing.xml', 'web.xml');
   const report = await lintPaths([file, file], { fix: true });
   expect(report).toEqual({ files: 2, problems: [], fixed: [file] });

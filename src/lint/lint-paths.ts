@@ -85,13 +85,9 @@ export async function lintPaths(paths: readonly string[], options: LintPathsOpti
   // Files are read a few ahead of the one being linted, so that linting (all CPU) never waits for the disk.
   const ahead: Array<Promise<string | ReadFailure>> = [];
   let next = 0;
-  const seen = new Set<string>();
   for (const file of files) {
     while (next < files.length && ahead.length < READ_AHEAD) ahead.push(readText(files[next++] as string));
-    const prefetched = ahead.shift() as Promise<string | ReadFailure>;
-    // with --fix, a file named twice is read again: its first turn may have rewritten it
-    const text = options.fix && seen.has(file) ? await readText(file) : await prefetched;
-    seen.add(file);
+    const text = await (ahead.shift() as Promise<string | ReadFailure>);
     if (typeof text !== 'string') {
       throw new VirtNestedError('FILE_UNREADABLE', `cannot read ${file} (${text.code})`);
     }
