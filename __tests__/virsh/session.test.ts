@@ -112,6 +112,28 @@ describe('a session on test:///default', () => {
     expect(virsh.pid).toBe(pid);
   });
 
+  test('pipelined commands, written all at once, each get their own output, failures included, in order', async () => {
+    const pid = virsh.pid;
+    const pipeline = { pipeline: true };
+    const results = await Promise.allSettled([
+      virsh.run(['echo', '--', 'first ü'], pipeline),
+      virsh.domstate('no-such-guest', pipeline),
+      virsh.dumpxml('test', { inactive: true, ...pipeline }),
+      virsh.run(['no-such-command'], pipeline),
+      virsh.run(['echo', '--', 'then one that waits']),
+      ...Array.from({ length: 50 }, (_, index) => virsh.run(['echo', '--', `pipelined ${index}`], pipeline)),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled', ...Array(50).fill('fulfilled')]);
+    const value = (index: number) => (results[index] as PromiseFulfilledResult<{ stdout: string } | string>).value;
+    expect(value(0)).toEqual({ stdout: 'first ü', stderr: '' });
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'GUEST_NOT_FOUND', message: 'guest "no-such-guest" was not found at test:///default' });
+    expect(value(2)).toMatch(/^<domain type='test'>\n  <name>test<\/name>\n[\s\S]*<\/domain>\n$/);
+    expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ code: 'VIRSH_FAILED', message: "virsh no-such-command failed at test:///default: unknown command: 'no-such-command'" });
+    expect(value(4)).toEqual({ stdout: 'then one that waits', stderr: '' });
+    expect(results.slice(5).map((result) => (result as PromiseFulfilledResult<{ stdout: string }>).value.stdout)).toEqual(Array.from({ length: 50 }, (_, index) => `pipelined ${index}`));
+    expect(virsh.pid).toBe(pid);
+  });
+
   test.each(['a\nb', 'a\rb', 'a\0b', 'a\tb'])('refuses the argument %j with USAGE and goes on', async (argument) => {
     const error = await rejection(virsh.run(['echo', argument]));
     expect(error.code).toBe('USAGE');
@@ -305,6 +327,34 @@ describe('timeouts, aborts, exits and close', () => {
     expect((await rejection(virsh.run(['echo', 'after']))).code).toBe('ABORTED');
     await waitUntil(() => !alive(virsh.pid));
     await virsh.close();
+  });
+
+  test('an abort does not stop a pipelined command already written behind the running one; a queued one it does', async () => {
+    const controller = new AbortController();
+    const virsh = await openVirsh({ uri: TEST_URI, signal: controller.signal });
+    const running = virsh.run(['event', '--all', '--timeout', '1']);
+    const pipelined = virsh.run(['echo', 'pipelined'], { pipeline: true });
+    const queued = virsh.run(['echo', 'queued']);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+    expect((await rejection(queued)).code).toBe('ABORTED');
+    expect((await running).stdout).toBe('event loop timed out\nevents received: 0\n');
+    expect(await pipelined).toEqual({ stdout: 'pipelined', stderr: '' });
+    await waitUntil(() => !alive(virsh.pid));
+    await virsh.close();
+  });
+
+  test('a timeout ends the session for the pipelined commands behind the running one too', async () => {
+    const virsh = await openVirsh({ uri: TEST_URI });
+    const slow = virsh.run(['event', '--all', '--timeout', '20'], { timeoutMs: 300 });
+    const pipelined = virsh.run(['echo', 'never'], { pipeline: true });
+    expect((await rejection(slow)).code).toBe('VIRSH_TIMEOUT');
+    expect(await rejection(pipelined)).toMatchObject({
+      code: 'VIRSH_TIMEOUT',
+      message: 'virsh event did not finish within 300 ms at test:///default, so the virsh session was closed; open a new one',
+    });
+    await virsh.close();
+    expect(alive(virsh.pid)).toBe(false);
   });
 
   test('an already aborted signal starts nothing', async () => {

@@ -64,8 +64,11 @@ interface GuestState {
   readonly managedSave: boolean;
 }
 
+/** Reads go to virsh without waiting for the command ahead: none of them changes anything. */
+const READ = { pipeline: true } as const;
+
 async function readState(session: VirshCommands, guest: string): Promise<GuestState> {
-  const { stdout } = await session.run(['dominfo', '--domain', guest]);
+  const { stdout } = await session.run(['dominfo', '--domain', guest], READ);
   const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(stdout)?.[1]?.trim();
   return { state: field('State') ?? 'unknown', managedSave: field('Managed save') === 'yes' };
 }
@@ -80,7 +83,12 @@ function requireShutOff(session: VirshCommands, guest: string, { state, managedS
 }
 
 async function readDefinition(session: VirshCommands, guest: string): Promise<string> {
-  return session.dumpxml(guest, { inactive: true, securityInfo: true });
+  return session.dumpxml(guest, { inactive: true, securityInfo: true, ...READ });
+}
+
+/** The guest's state and persistent definition, asked of virsh together. */
+async function readGuest(session: VirshCommands, guest: string): Promise<[GuestState, string]> {
+  return Promise.all([readState(session, guest), readDefinition(session, guest)]);
 }
 
 /** A definition written for `virsh define --file`: a 0600 file in a fresh directory of its own. */
@@ -116,8 +124,9 @@ async function define(session: VirshCommands, xml: string, parent: string): Prom
 /** The compare-and-swap: the guest must still be shut off and its definition still `original`. */
 async function recheck(session: VirshCommands, guest: string, original: string): Promise<void> {
   const who = `guest "${guest}"`;
-  requireShutOff(session, guest, await readState(session, guest), (state) => `${who} became ${state} while it was being edited; nothing was changed`);
-  if ((await readDefinition(session, guest)) !== original) {
+  const [now, current] = await readGuest(session, guest);
+  requireShutOff(session, guest, now, (state) => `${who} became ${state} while it was being edited; nothing was changed`);
+  if (current !== original) {
     throw new VirtNestedError('GUEST_CHANGED', `the definition of ${who} changed while it was being edited (another tool?); nothing was changed, run set-cpu again`);
   }
 }
@@ -173,9 +182,9 @@ function libvirtMessage(error: unknown): string {
 export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyCpuModeOptions): Promise<ApplyResult> {
   const { session } = options;
   const who = `guest "${guest}"`;
-  requireShutOff(session, guest, await readState(session, guest),
+  const [first, original] = await readGuest(session, guest);
+  requireShutOff(session, guest, first,
     (state) => `${who} is ${state}; shut it off first (${virshHint(session.uri, 'shutdown', { guest })}), then run set-cpu again`);
-  const original = await readDefinition(session, guest);
   const domain = parseDomain(original, { file: `the definition of ${who}` });
   // virsh looks `--domain` up as an ID, then a UUID, then a name: a guest named "5" could be another one
   if (domain.name !== guest && domain.uuid !== guest) {

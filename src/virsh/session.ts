@@ -81,8 +81,8 @@ export interface OpenVirshOptions {
   /** The virsh executable; default `virsh` from `PATH`. */
   virshPath?: string;
   /**
-   * Aborts the session: commands not yet started are rejected with code `ABORTED`, the running one
-   * finishes, then virsh quits.
+   * Aborts the session: commands not yet written to virsh are rejected with code `ABORTED`; the running
+   * one (and any pipelined behind it) finishes, then virsh quits.
    */
   signal?: AbortSignal;
 }
@@ -96,6 +96,12 @@ export interface OpenVirshOptions {
 export interface VirshRunOptions {
   /** Milliseconds this command may take; on expiry the session is closed. Default: the session's. */
   timeoutMs?: number;
+  /**
+   * Write the command to virsh at once, without waiting for the commands ahead of it to finish: virsh
+   * runs it right after them, and the round trip between them is saved. For commands whose running does
+   * not depend on the outcome of those ahead (reads, mostly). Once written, an abort no longer stops it.
+   */
+  pipeline?: boolean;
 }
 
 /**
@@ -110,8 +116,9 @@ export interface VirshOutput {
 }
 
 /**
- * A connection to libvirt through one `virsh` process. Commands are serialized: each waits for the one
- * before it. Guest names are always passed as `--domain NAME`; note that virsh looks NAME up as an ID,
+ * A connection to libvirt through one `virsh` process. Commands run one after another, in the order
+ * they were asked for; each is written to virsh when the one before it has finished, or at once with
+ * `pipeline: true`. Guest names are always passed as `--domain NAME`; note that virsh looks NAME up as an ID,
  * then a UUID, then a name.
  *
  * @example
@@ -165,14 +172,16 @@ interface Job {
   readonly args: readonly string[];
   readonly line: string;
   readonly timeoutMs: number;
+  readonly pipeline: boolean;
   readonly resolve: (output: VirshOutput) => void;
   readonly reject: (error: Error) => void;
 }
 
-interface Running {
+/** A command written to virsh; the first of them is the one virsh runs now, and only it has a timer. */
+interface Written {
   readonly job: Job;
   readonly frame: VirshFrame;
-  readonly timer: NodeJS.Timeout | undefined;
+  timer: NodeJS.Timeout | undefined;
 }
 
 type Phase = 'connecting' | 'open' | 'closing' | 'ended';
@@ -219,8 +228,10 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
   let stderr: Buffer = Buffer.alloc(0);
   let stdoutSearched = 0;
   let stderrSearched = 0;
+  /** Commands not yet written to virsh. */
   const queue: Job[] = [];
-  let running: Running | undefined;
+  /** Commands written to virsh, in order; virsh runs the first. */
+  const written: Written[] = [];
   let aborted = false;
   /** Why the session ended early (timeout, abort, virsh exiting); later commands get its code. */
   let endedBy: VirtNestedError | undefined;
@@ -245,25 +256,36 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
   };
 
   const notifyIdle = (): void => {
-    if (running !== undefined || queue.length > 0) return;
+    if (written.length > 0 || queue.length > 0) return;
     for (const wake of idleWaiters.splice(0)) wake();
   };
 
-  const startNext = (): void => {
-    if (running !== undefined || phase === 'connecting' || phase === 'ended') return;
-    const job = queue.shift();
-    if (job === undefined) {
+  /** The first written command is now the one virsh runs: its timeout starts, its output is looked for. */
+  const startHead = (): void => {
+    const head = written[0];
+    if (head === undefined) return;
+    head.timer = armTimer(head.job.timeoutMs, onTimeout);
+    stdoutSearched = 0;
+    stderrSearched = 0;
+  };
+
+  /** Writes the next command when virsh has none left, and pipelined ones without waiting. */
+  const dispatch = (): void => {
+    if (phase === 'connecting' || phase === 'ended') return;
+    let wrote = false;
+    while (queue.length > 0 && (written.length === 0 || (queue[0] as Job).pipeline)) {
+      const job = queue.shift() as Job;
+      written.push({ job, frame: frameCommand(job.line, randomBytes(12).toString('hex')), timer: undefined });
+      if (written.length === 1) startHead();
+      subprocess.stdin.write((written[written.length - 1] as Written).frame.input);
+      wrote = true;
+    }
+    if (written.length === 0) {
       notifyIdle();
       if (aborted) void close();
       return;
     }
-    const frame = frameCommand(job.line, randomBytes(12).toString('hex'));
-    const timer = armTimer(job.timeoutMs, onTimeout);
-    running = { job, frame, timer };
-    stdoutSearched = 0;
-    stderrSearched = 0;
-    subprocess.stdin.write(frame.input);
-    pump();
+    if (wrote) pump();
   };
 
   const pump = (): void => {
@@ -281,34 +303,37 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
       subprocess.kill('SIGKILL');
       return;
     }
-    if (running === undefined) return;
-    const { frame } = running;
-    const stdoutEnd = findStdoutEnd(stdout, frame, stdoutSearched);
-    if (stdoutEnd < 0) stdoutSearched = Math.max(0, stdout.length - frame.token.length);
-    const stderrEnd = findStderrEnd(stderr, frame, stderrSearched);
-    if (stderrEnd === undefined) stderrSearched = Math.max(0, stderr.length - frame.token.length - 1);
-    if (stdoutEnd < 0 || stderrEnd === undefined) return;
+    let finished = false;
+    // the output of several pipelined commands may have arrived at once
+    for (let head = written[0]; head !== undefined; head = written[0]) {
+      const { frame, job } = head;
+      const stdoutEnd = findStdoutEnd(stdout, frame, stdoutSearched);
+      if (stdoutEnd < 0) stdoutSearched = Math.max(0, stdout.length - frame.token.length);
+      const stderrEnd = findStderrEnd(stderr, frame, stderrSearched);
+      if (stderrEnd === undefined) stderrSearched = Math.max(0, stderr.length - frame.token.length - 1);
+      if (stdoutEnd < 0 || stderrEnd === undefined) break;
 
-    const chunk = stdout.subarray(0, stdoutEnd).toString('utf8');
-    stdout = stdout.subarray(stdoutEnd);
-    const errors = stderr.subarray(0, stderrEnd.commandEnd).toString('utf8');
-    stderr = stderr.subarray(stderrEnd.end);
-    const { job } = running;
-    clearTimeout(running.timer);
-    running = undefined;
-    if (commandFailed(errors)) job.reject(commandError(commandFor(job.args), job.args, uri, errors));
-    else job.resolve({ stdout: commandStdout(chunk, frame), stderr: errors });
-    startNext();
+      const chunk = stdout.subarray(0, stdoutEnd).toString('utf8');
+      stdout = stdout.subarray(stdoutEnd);
+      const errors = stderr.subarray(0, stderrEnd.commandEnd).toString('utf8');
+      stderr = stderr.subarray(stderrEnd.end);
+      clearTimeout(head.timer);
+      written.shift();
+      startHead();
+      if (commandFailed(errors)) job.reject(commandError(commandFor(job.args), job.args, uri, errors));
+      else job.resolve({ stdout: commandStdout(chunk, frame), stderr: errors });
+      finished = true;
+    }
+    if (finished) dispatch();
   };
 
   const end = (reason: VirtNestedError, errorForRunning?: Error): void => {
     if (phase === 'ended') return;
     phase = 'ended';
     endedBy = reason;
-    if (running !== undefined) {
-      clearTimeout(running.timer);
-      running.job.reject(errorForRunning ?? reason);
-      running = undefined;
+    for (const [index, { job, timer }] of written.splice(0).entries()) {
+      clearTimeout(timer);
+      job.reject(index === 0 ? errorForRunning ?? reason : reason);
     }
     rejectQueued(() => reason);
     notifyIdle();
@@ -316,8 +341,8 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
   };
 
   const onTimeout = (): void => {
-    if (running === undefined) return;
-    const { job } = running;
+    const job = written[0]?.job;
+    if (job === undefined) return;
     const what = `virsh ${job.args[0] ?? ''} did not finish within ${job.timeoutMs} ms at ${uri}`;
     end(
       new VirshError('VIRSH_TIMEOUT', `${what}, so the virsh session was closed; open a new one`, { command: commandFor(job.args), stderr: '' }),
@@ -376,7 +401,7 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
       return;
     }
     rejectQueued((job) => abortedError(job.args));
-    if (running === undefined) void close();
+    if (written.length === 0) void close();
   };
 
   const abortedError = (args: readonly string[]): VirshError =>
@@ -394,14 +419,14 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
       if (aborted) throw abortedError(args);
       if (phase === 'ended' && endedBy !== undefined) throw new VirshError(endedBy.code, endedBy.message, { command: commandFor(args), stderr: '' });
       if (phase !== 'open') throw new VirtNestedError('USAGE', `the virsh session at ${uri} is closed; open a new one to run virsh ${name}`);
-      queue.push({ args: [...args], line, timeoutMs: commandTimeout, resolve, reject });
-      startNext();
+      queue.push({ args: [...args], line, timeoutMs: commandTimeout, pipeline: Boolean(runOptions.pipeline), resolve, reject });
+      dispatch();
     });
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       if (phase === 'open') phase = 'closing';
-      if (running !== undefined || queue.length > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
+      if (written.length > 0 || queue.length > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
       if (phase === 'closing') {
         phase = 'ended';
         endedBy = undefined;
