@@ -1,5 +1,5 @@
 /**
- * The entry of the CLI bundle (`dist/cli-bundle.cjs`): the launcher, `bin.cts`, loads it and calls `run`.
+ * The entry of the CLI bundle (`dist/cli-bundle.cjs`): the launcher, `bin.ts`, loads it and calls `run`.
  * The build's training runs call `main` with an io of their own, and `cpuModesSupported`.
  */
 import { main } from './main.js';

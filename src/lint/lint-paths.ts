@@ -25,6 +25,7 @@ export interface LintReport {
 }
 
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
+const FIXABLE = new Set(['cpu-missing', 'cpu-mode', 'cpu-check']);
 /** How many files are read ahead of the one being linted. */
 const READ_AHEAD = 8;
 
@@ -37,7 +38,6 @@ interface ReadFailure {
 function readText(file: string): Promise<string | ReadFailure> {
   return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => ({ code: error.code ?? String(error) }));
 }
-const FIXABLE = new Set(['cpu-missing', 'cpu-mode', 'cpu-check']);
 
 /**
  * The `*.xml` files under `paths` (files as given, directories walked, `node_modules` and `.git`
