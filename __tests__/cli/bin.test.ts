@@ -47,11 +47,11 @@ test('the built CLI runs from the code cache the build made for it', () => {
   expect(load(DIST)).toEqual({ status: 0, stdout: `${version}\ncacheUsed=true exit=0\n`, stderr: '' });
 });
 
-test('the cache begins with the SHA-256 of the bundle it was made for', () => {
+test('the cache begins with the SHA-256 of the bundle bytes followed by V8\'s data', () => {
   const cache = readFileSync(join(DIST, 'cli-bundle.cache'));
   const bundle = readFileSync(join(DIST, 'cli-bundle.cjs'));
-  expect(cache.subarray(0, 32).toString('hex')).toBe(createHash('sha256').update(bundle).digest('hex'));
   expect(cache.length).toBeGreaterThan(32);
+  expect(cache.subarray(0, 32).toString('hex')).toBe(createHash('sha256').update(bundle).update(cache.subarray(32)).digest('hex'));
 });
 
 test('an edited bundle of the same length runs as edited: the old cache is not used', () => {
@@ -66,12 +66,32 @@ test('an edited bundle of the same length runs as edited: the old cache is not u
   expect(load(dir)).toEqual({ status: 0, stdout: `${other}\ncacheUsed=false exit=0\n`, stderr: '' });
 });
 
-test('a cache for these bytes that V8 refuses (damaged) is not used, and the bundle still runs', () => {
+test('a cache damaged inside V8\'s data is not handed to V8 (which would crash on it), and the bundle still runs', () => {
   const dir = fresh();
   const file = join(dir, 'cli-bundle.cache');
   const cache = readFileSync(file);
-  cache.fill(0x5a, 32, 64);
+  const middle = Math.floor(cache.length / 2);
+  cache.fill(0x5a, middle, middle + 64);
   writeFileSync(file, cache);
+  expect(load(dir)).toEqual({ status: 0, stdout: `${version}\ncacheUsed=false exit=0\n`, stderr: '' });
+  expect(spawnSync(process.execPath, [join(dir, 'cli.cjs'), '--version'], { encoding: 'utf8' })).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: '' });
+});
+
+test('a truncated cache is not used, and the bundle still runs', () => {
+  const dir = fresh();
+  const file = join(dir, 'cli-bundle.cache');
+  writeFileSync(file, readFileSync(file).subarray(0, 1000));
+  expect(load(dir)).toEqual({ status: 0, stdout: `${version}\ncacheUsed=false exit=0\n`, stderr: '' });
+});
+
+test('an intact cache that V8 refuses (made by another V8 or with other flags) is not used, and the bundle still runs', () => {
+  const dir = fresh();
+  const file = join(dir, 'cli-bundle.cache');
+  const data = Buffer.from(readFileSync(file).subarray(32));
+  // V8's header (magic number, version and flag hashes) comes first; V8 checks it before reading on
+  data.fill(0x5a, 0, 16);
+  const bundle = readFileSync(join(dir, 'cli-bundle.cjs'));
+  writeFileSync(file, Buffer.concat([createHash('sha256').update(bundle).update(data).digest(), data]));
   expect(load(dir)).toEqual({ status: 0, stdout: `${version}\ncacheUsed=false exit=0\n`, stderr: '' });
 });
 
