@@ -207,6 +207,29 @@ test('libvirt reads the new definition from a 0600 file in a fresh 0700 director
   }
 });
 
+test('a backup or a file for define that cannot be written is FILE_UNWRITABLE in one sentence, and nothing is defined', async () => {
+  const name = await defineGuest('vn-apply-unwritable');
+  const before = await definition(name);
+  const notADirectory = await writeTemp(dir, `${name}-file`, 'a file, not a directory\n');
+  const staging = mkdtempSync(join(tmpdir(), 'vn-staging-'));
+  try {
+    const noBackup = await applyCpuMode(name, 'host-model', { session, backupDir: join(notADirectory, 'backups'), tmpDir: staging }).catch((e: unknown) => e);
+    expect([(noBackup as VirtNestedError).code, (noBackup as Error).message]).toEqual([
+      'FILE_UNWRITABLE',
+      `cannot write the backup of guest "${name}" in ${join(notADirectory, 'backups')} (ENOTDIR); nothing was changed: set VIRT_NESTED_BACKUP_DIR to a directory you can write`,
+    ]);
+    expect(readdirSync(staging)).toEqual([]);
+    const noStaging = await applyCpuMode(name, 'host-model', { session, backupDir: backups, tmpDir: join(notADirectory, 'tmp') }).catch((e: unknown) => e);
+    expect([(noStaging as VirtNestedError).code, (noStaging as Error).message]).toEqual([
+      'FILE_UNWRITABLE',
+      `cannot write the new definition of guest "${name}" to a file in ${join(notADirectory, 'tmp')} (ENOTDIR); nothing was changed: set TMPDIR to a directory you can write`,
+    ]);
+    expect(await definition(name)).toBe(before);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+});
+
 test('a guest with a managed save image is refused: its next start would resume the old CPU', async () => {
   const name = await defineGuest('vn-apply-saved');
   const before = await definition(name);

@@ -159,6 +159,12 @@ function cpuModeSupport(session: VirshCommands, domain: Domain): Promise<CpuMode
   return answer;
 }
 
+/** A file that could not be written before anything was defined: one sentence with the system's reason. */
+function unwritable(what: string, error: unknown, advice: string): VirtNestedError {
+  const reason = (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
+  return new VirtNestedError('FILE_UNWRITABLE', `${what} (${reason}); nothing was changed: ${advice}`, { cause: error });
+}
+
 /** libvirt's own reason, without virsh's "Failed to define domain from /tmp/…" (our temp file, gone by now). */
 function libvirtMessage(error: unknown): string {
   const reasons = error instanceof VirshError
@@ -214,23 +220,29 @@ export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyC
 
   const toDefine = options.transform ? options.transform(edited) : edited;
   const parent = options.tmpDir ?? tmpdir();
-  await options.beforeRecheck?.();
-  // The backup, the file to define and the compare-and-swap (the guest may have started, or another
-  // tool edited it, since the first read) need nothing of each other: the two writes go on while virsh
-  // re-reads. Only when all three are done does define run.
-  const [backupWritten, stagedWritten, rechecked] = await Promise.allSettled([
-    writeBackup(options.backupDir ?? defaultBackupDir(options.env ?? process.env), guest, session.uri, original, (options.now ?? (() => new Date()))()),
+  const backupDir = options.backupDir ?? defaultBackupDir(options.env ?? process.env);
+  // the backup and the file handed to define need nothing of each other: both are written at once
+  const [backupWritten, stagedWritten] = await Promise.allSettled([
+    writeBackup(backupDir, guest, session.uri, original, (options.now ?? (() => new Date()))()),
     stageDefinition(toDefine, parent),
-    recheck(session, guest, original),
   ]);
-  const failed = [backupWritten, stagedWritten, rechecked].find((outcome) => outcome.status === 'rejected');
-  if (failed !== undefined) {
+  if (backupWritten.status === 'rejected' || stagedWritten.status === 'rejected') {
     if (stagedWritten.status === 'fulfilled') await stagedWritten.value.remove();
-    throw failed.reason;
+    throw backupWritten.status === 'rejected'
+      ? unwritable(`cannot write the backup of ${who} in ${backupDir}`, backupWritten.reason, 'set VIRT_NESTED_BACKUP_DIR to a directory you can write')
+      : unwritable(`cannot write the new definition of ${who} to a file in ${parent}`, (stagedWritten as PromiseRejectedResult).reason, 'set TMPDIR to a directory you can write');
   }
-  const backup = (backupWritten as PromiseFulfilledResult<string>).value;
-  const staged = (stagedWritten as PromiseFulfilledResult<StagedDefinition>).value;
+  const backup = backupWritten.value;
+  const staged = stagedWritten.value;
 
+  try {
+    await options.beforeRecheck?.();
+    // compare-and-swap, right before define: the guest may have started, or another tool edited it, since the first read
+    await recheck(session, guest, original);
+  } catch (error) {
+    await staged.remove();
+    throw error;
+  }
   try {
     await session.define(staged.file, { validate: true });
   } catch (error) {
@@ -239,14 +251,16 @@ export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyC
     throw new VirtNestedError('DEFINE_FAILED', `libvirt refused the new definition of ${who}: ${libvirtMessage(error)}; the original is kept (backup: ${backup})`, { cause: error });
   }
   let after: Domain;
+  // the staged file goes while the definition is read back
+  const removed = staged.remove();
   try {
-    // the staged file goes while the definition is read back
-    const [defined] = await Promise.all([readDefinition(session, guest), staged.remove()]);
-    after = parseDomain(defined);
+    after = parseDomain(await readDefinition(session, guest));
   } catch (error) {
+    await removed;
     await restore(session, guest, original, backup, parent);
     throw new VirtNestedError('VERIFY_FAILED', `the definition of ${who} could not be read back after define (${libvirtMessage(error)}); the original was restored from ${backup}`, { cause: error });
   }
+  await removed;
   const wantedCheck = options.check ?? 'partial';
   if (after.cpu?.mode !== mode || after.cpu?.check !== wantedCheck) {
     await restore(session, guest, original, backup, parent);
