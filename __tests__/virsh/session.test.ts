@@ -352,6 +352,7 @@ describe('timeouts, aborts, exits and close', () => {
     expect(await rejection(pipelined)).toMatchObject({
       code: 'VIRSH_TIMEOUT',
       message: 'virsh event did not finish within 300 ms at test:///default, so the virsh session was closed; open a new one',
+      command: ['virsh', '-c', TEST_URI, 'echo', 'never'],
     });
     await virsh.close();
     expect(alive(virsh.pid)).toBe(false);

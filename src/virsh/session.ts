@@ -327,15 +327,19 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
     if (finished) dispatch();
   };
 
+  /** Why a command did not run: the reason the session ended, naming that command. */
+  const endedError = (args: readonly string[]): VirshError =>
+    new VirshError(endedBy?.code ?? 'VIRSH_FAILED', endedBy?.message ?? `the virsh session at ${uri} ended`, { command: commandFor(args), stderr: '' });
+
   const end = (reason: VirtNestedError, errorForRunning?: Error): void => {
     if (phase === 'ended') return;
     phase = 'ended';
     endedBy = reason;
     for (const [index, { job, timer }] of written.splice(0).entries()) {
       clearTimeout(timer);
-      job.reject(index === 0 ? errorForRunning ?? reason : reason);
+      job.reject(index === 0 ? errorForRunning ?? reason : endedError(job.args));
     }
-    rejectQueued(() => reason);
+    rejectQueued((job) => endedError(job.args));
     notifyIdle();
     if (subprocess.exitCode === null && subprocess.signalCode === null) subprocess.kill('SIGTERM');
   };
@@ -417,7 +421,7 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
       const commandTimeout = runOptions.timeoutMs ?? timeoutMs;
       if (!(commandTimeout > 0)) throw new VirtNestedError('USAGE', `the virsh timeout must be a positive number of milliseconds, got ${commandTimeout}`);
       if (aborted) throw abortedError(args);
-      if (phase === 'ended' && endedBy !== undefined) throw new VirshError(endedBy.code, endedBy.message, { command: commandFor(args), stderr: '' });
+      if (phase === 'ended' && endedBy !== undefined) throw endedError(args);
       if (phase !== 'open') throw new VirtNestedError('USAGE', `the virsh session at ${uri} is closed; open a new one to run virsh ${name}`);
       queue.push({ args: [...args], line, timeoutMs: commandTimeout, pipeline: Boolean(runOptions.pipeline), resolve, reject });
       dispatch();
