@@ -235,39 +235,36 @@ export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyC
   const backup = backupWritten.value;
   const staged = stagedWritten.value;
 
+  // the staged file goes on every outcome; once defined, while the definition is read back
+  let removing: Promise<void> | undefined;
   try {
     await options.beforeRecheck?.();
     // compare-and-swap, right before define: the guest may have started, or another tool edited it, since the first read
     await recheck(session, guest, original);
-  } catch (error) {
-    await staged.remove();
-    throw error;
+    try {
+      await session.define(staged.file, { validate: true });
+    } catch (error) {
+      await restore(session, guest, original, backup, parent);
+      throw new VirtNestedError('DEFINE_FAILED', `libvirt refused the new definition of ${who}: ${libvirtMessage(error)}; the original is kept (backup: ${backup})`, { cause: error });
+    }
+    removing = staged.remove();
+    let after: Domain;
+    try {
+      after = parseDomain(await readDefinition(session, guest));
+    } catch (error) {
+      await restore(session, guest, original, backup, parent);
+      throw new VirtNestedError('VERIFY_FAILED', `the definition of ${who} could not be read back after define (${libvirtMessage(error)}); the original was restored from ${backup}`, { cause: error });
+    }
+    const wantedCheck = options.check ?? 'partial';
+    if (after.cpu?.mode !== mode || after.cpu?.check !== wantedCheck) {
+      await restore(session, guest, original, backup, parent);
+      throw new VirtNestedError('VERIFY_FAILED',
+        `after define, ${who} has cpu mode='${after.cpu?.mode ?? ''}' check='${after.cpu?.check ?? ''}', not mode='${mode}' check='${wantedCheck}'; the original was restored from ${backup}`);
+    }
+    return { ...base, changed: true, after: after.cpu ?? null, backup, warnings: [...warnings, NESTED_SAVE_WARNING] };
+  } finally {
+    await (removing ?? staged.remove());
   }
-  try {
-    await session.define(staged.file, { validate: true });
-  } catch (error) {
-    await staged.remove();
-    await restore(session, guest, original, backup, parent);
-    throw new VirtNestedError('DEFINE_FAILED', `libvirt refused the new definition of ${who}: ${libvirtMessage(error)}; the original is kept (backup: ${backup})`, { cause: error });
-  }
-  let after: Domain;
-  // the staged file goes while the definition is read back
-  const removed = staged.remove();
-  try {
-    after = parseDomain(await readDefinition(session, guest));
-  } catch (error) {
-    await removed;
-    await restore(session, guest, original, backup, parent);
-    throw new VirtNestedError('VERIFY_FAILED', `the definition of ${who} could not be read back after define (${libvirtMessage(error)}); the original was restored from ${backup}`, { cause: error });
-  }
-  await removed;
-  const wantedCheck = options.check ?? 'partial';
-  if (after.cpu?.mode !== mode || after.cpu?.check !== wantedCheck) {
-    await restore(session, guest, original, backup, parent);
-    throw new VirtNestedError('VERIFY_FAILED',
-      `after define, ${who} has cpu mode='${after.cpu?.mode ?? ''}' check='${after.cpu?.check ?? ''}', not mode='${mode}' check='${wantedCheck}'; the original was restored from ${backup}`);
-  }
-  return { ...base, changed: true, after: after.cpu ?? null, backup, warnings: [...warnings, NESTED_SAVE_WARNING] };
 }
 
 /** Puts the original definition back when it is not what libvirt now has. */

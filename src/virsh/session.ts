@@ -275,9 +275,10 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
     let wrote = false;
     while (queue.length > 0 && (written.length === 0 || (queue[0] as Job).pipeline)) {
       const job = queue.shift() as Job;
-      written.push({ job, frame: frameCommand(job.line, randomBytes(12).toString('hex')), timer: undefined });
+      const entry: Written = { job, frame: frameCommand(job.line, randomBytes(12).toString('hex')), timer: undefined };
+      written.push(entry);
       if (written.length === 1) startHead();
-      subprocess.stdin.write((written[written.length - 1] as Written).frame.input);
+      subprocess.stdin.write(entry.frame.input);
       wrote = true;
     }
     if (written.length === 0) {
