@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** The built CLI, as package.json's `bin` names it (run as `node CLI`). */
 export const CLI = `${ROOT}${JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).bin['virt-nested']}`;
-export const CORPUS = fileURLToPath(new URL('../../shared/corpus/libvirt-9.0.0/domains/', import.meta.url));
+export const CORPUS = fileURLToPath(new URL('../fixtures/libvirt-9.0.0/domains/', import.meta.url));
 
 export function median(values) {
   const s = [...values].sort((x, y) => x - y);

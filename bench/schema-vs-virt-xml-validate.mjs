@@ -6,7 +6,7 @@
 //
 //   node --expose-gc bench/schema-vs-virt-xml-validate.mjs [--jobs N] [--passes N] [--json] [DIR]
 //
-// DIR defaults to ../shared/corpus/libvirt-9.0.0/domains; the engine is read from dist/lib (npm run
+// DIR defaults to fixtures/libvirt-9.0.0/domains; the engine is read from dist/lib (npm run
 // build), or from the module named by VIRT_NESTED_SCHEMA_MODULE.
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const DEFAULT_CORPUS = join(REPO, '..', 'shared', 'corpus', 'libvirt-9.0.0', 'domains');
+const DEFAULT_CORPUS = join(REPO, 'fixtures', 'libvirt-9.0.0', 'domains');
 
 /**
  * Runs both sides over the `*.xml` files of `corpus` and returns the measurements.

@@ -13,7 +13,7 @@ import type { CpuMode } from '../../src/domain/types.js';
 import { setCpuMode } from '../../src/cpu/set-cpu-mode.js';
 
 const SCHEMA = '/usr/share/libvirt/schemas/domain.rng';
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/libvirt-9.0.0/domains/', import.meta.url));
+const CORPUS = fileURLToPath(new URL('../../fixtures/libvirt-9.0.0/domains/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../fixtures/domains/', import.meta.url));
 
 /** The names of the files (in `dir`) that xmllint says validate against domain.rng. */

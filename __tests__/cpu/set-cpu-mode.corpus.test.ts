@@ -15,7 +15,7 @@ import { setCpuMode } from '../../src/cpu/set-cpu-mode.js';
 const FIELDS = ['type', 'name', 'uuid', 'title', 'description', 'memory', 'currentMemory', 'vcpu', 'os', 'features', 'cpu', 'devices', 'warnings'] as const;
 const modelOf = (domain: Domain): Record<string, unknown> => Object.fromEntries(FIELDS.map((f) => [f, domain[f]]));
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/libvirt-9.0.0/domains/', import.meta.url));
+const CORPUS = fileURLToPath(new URL('../../fixtures/libvirt-9.0.0/domains/', import.meta.url));
 const files = readdirSync(CORPUS).filter((f) => f.endsWith('.xml')).sort();
 const texts = new Map(files.map((f) => [f, readFileSync(CORPUS + f, 'utf8')]));
 

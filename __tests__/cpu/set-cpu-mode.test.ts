@@ -6,7 +6,7 @@ import { serializeDomain } from '../../src/domain/serialize-domain.js';
 import type { CpuMode, Domain } from '../../src/domain/types.js';
 import { setCpuMode, type CpuCheck } from '../../src/cpu/set-cpu-mode.js';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/libvirt-9.0.0/domains/', import.meta.url));
+const CORPUS = fileURLToPath(new URL('../../fixtures/libvirt-9.0.0/domains/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../fixtures/domains/', import.meta.url));
 
 const HOST_MODEL = "<cpu mode='host-model' check='partial'/>";

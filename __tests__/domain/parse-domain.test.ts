@@ -9,7 +9,7 @@ import type { Disk, Domain } from '../../src/domain/types.js';
 const FIELDS = ['type', 'name', 'uuid', 'title', 'description', 'memory', 'currentMemory', 'vcpu', 'os', 'features', 'cpu', 'devices', 'warnings'] as const;
 const modelOf = (domain: Domain): Record<string, unknown> => Object.fromEntries(FIELDS.map((f) => [f, domain[f]]));
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/libvirt-9.0.0/domains/', import.meta.url));
+const CORPUS = fileURLToPath(new URL('../../fixtures/libvirt-9.0.0/domains/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../fixtures/domains/', import.meta.url));
 
 const corpus = (name: string) => parseDomain(readFileSync(CORPUS + name, 'utf8'));

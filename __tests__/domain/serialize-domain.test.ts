@@ -4,7 +4,7 @@ import { parseDomain } from '../../src/domain/parse-domain.js';
 import { serializeDomain } from '../../src/domain/serialize-domain.js';
 import type { Domain } from '../../src/domain/types.js';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/libvirt-9.0.0/domains/', import.meta.url));
+const CORPUS = fileURLToPath(new URL('../../fixtures/libvirt-9.0.0/domains/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../fixtures/domains/', import.meta.url));
 
 const xmlFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.xml')).sort().map((f) => dir + f);

@@ -67,14 +67,14 @@ test('--fix rewrites failing files atomically, only <cpu>, and they then pass', 
 });
 
 test('the whole libvirt corpus: no file is malformed', () => {
-  const r = runCli(['lint', '--format', 'json', '--no-schema', '../shared/corpus/libvirt-9.0.0/domains']);
+  const r = runCli(['lint', '--format', 'json', '--no-schema', 'fixtures/libvirt-9.0.0/domains']);
   const report = JSON.parse(r.stdout) as { files: number; problems: Array<{ rule: string }> };
   expect(report.files).toBe(486);
   expect(report.problems.filter((p) => ['xml-malformed', 'doctype-forbidden', 'not-a-domain'].includes(p.rule))).toEqual([]);
 });
 
 test('a reader that stops early (| head) gets no stack trace', () => {
-  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" lint --no-schema ../shared/corpus/libvirt-9.0.0/domains | head -1`], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" lint --no-schema fixtures/libvirt-9.0.0/domains | head -1`], { cwd: ROOT, encoding: 'utf8' });
   expect(r.stdout.split('\n')).toHaveLength(2);
   expect(r.stderr).toBe('');
 });

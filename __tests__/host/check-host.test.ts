@@ -7,7 +7,7 @@ import { copyFixture, fixtureRoot, recordingRunner, removeCopies } from './fixtu
 
 afterEach(removeCopies);
 
-const CORPUS = new URL('../../../shared/corpus/libvirt-9.0.0/domcaps/', import.meta.url);
+const CORPUS = new URL('../../fixtures/libvirt-9.0.0/domcaps/', import.meta.url);
 const domcaps = (name: string) => readFileSync(new URL(name, CORPUS), 'utf8');
 const NO_VIRSH = 'libvirt gave no answer about CPU modes for kvm guests (virsh: command not found)';
 const statuses = (report: HostReport) => Object.fromEntries(report.checks.map((check) => [check.id, check.status]));

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { lastMessage, parseCpuModes } from '../../src/host/domcapabilities.js';
 
-const CORPUS = new URL('../../../shared/corpus/libvirt-9.0.0/domcaps/', import.meta.url);
+const CORPUS = new URL('../../fixtures/libvirt-9.0.0/domcaps/', import.meta.url);
 
 test('host-model and host-passthrough from libvirt\'s own domcapabilities outputs', () => {
   const read = (name: string) => parseCpuModes(readFileSync(new URL(name, CORPUS), 'utf8'));

@@ -7,7 +7,7 @@ import { VirtNestedError } from '../../src/errors.js';
 import { DEFAULT_SCHEMA_DIR, loadDomainSchema, type DomainSchema } from '../../src/lint/schema.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const CORPUS = join(REPO, '..', 'shared', 'corpus', 'libvirt-9.0.0', 'domains');
+const CORPUS = join(REPO, 'fixtures', 'libvirt-9.0.0', 'domains');
 const MINIMAL = readFileSync(join(CORPUS, 'minimal.xml'), 'utf8');
 
 /** A valid domain of five lines, for edits whose line we assert. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { VirshError, VirtNestedError } from '../../src/errors.js';
 import { cpuModesSupported, withVirsh } from '../../src/virsh/index.js';
 
-const DOMCAPS = join(process.cwd(), '..', 'shared', 'corpus', 'libvirt-9.0.0', 'domcaps');
+const DOMCAPS = join(process.cwd(), 'fixtures', 'libvirt-9.0.0', 'domcaps');
 const read = (file: string): string => readFileSync(join(DOMCAPS, file), 'utf8');
 
 describe('cpuModesSupported over the corpus', () => {
