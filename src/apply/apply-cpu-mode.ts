@@ -6,12 +6,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GuestNotShutOffError, VirshError, VirtNestedError } from '../errors.js';
-import { setCpuMode, type CpuCheck } from '../cpu/set-cpu-mode.js';
+import type { CpuCheck } from '../cpu/set-cpu-mode.js';
+import type { NestedPolicy } from '../cpu/nested.js';
 import { parseDomain } from '../domain/parse-domain.js';
-import { serializeDomain } from '../domain/serialize-domain.js';
 import type { CpuMode, Domain, DomainCpu } from '../domain/types.js';
-import { cpuModesSupported, type CpuModesSupported } from '../virsh/domcapabilities.js';
 import type { VirshSession } from '../virsh/session.js';
+import { NESTED_SAVE_WARNING, planCpuMode, readDefinition, readGuest, type ApplyWarning, type GuestState } from './plan-cpu-mode.js';
 import { defaultBackupDir, writeBackup } from './backup.js';
 import { defineRefusalReasons } from '../virsh/domain-commands.js';
 import { virshHint } from '../virsh/hint.js';
@@ -28,6 +28,8 @@ export interface ApplyCpuModeOptions {
   /** Where backups go (default: see `defaultBackupDir`). */
   readonly backupDir?: string;
   readonly check?: CpuCheck;
+  /** What to do with vmx/svm `<feature>`s (see `setCpuMode`); default 'keep'. */
+  readonly nested?: NestedPolicy;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: () => Date;
   /** Where the new definition is written (in a fresh 0700 directory, removed after) for `virsh define --file`; default `os.tmpdir()`. */
@@ -53,24 +55,7 @@ export interface ApplyResult {
   readonly after: DomainCpu | null;
   /** The backup of the definition before the change, or null when nothing was defined. */
   readonly backup: string | null;
-  readonly warnings: readonly string[];
-}
-
-const NESTED_SAVE_WARNING = 'while the guest runs nested guests it cannot be saved or live-migrated; stop them first';
-
-/** A guest's state, and whether it has a managed save image (which `domstate` does not show). */
-interface GuestState {
-  readonly state: string;
-  readonly managedSave: boolean;
-}
-
-/** Reads go to virsh without waiting for the command ahead: none of them changes anything. */
-const READ = { pipeline: true } as const;
-
-async function readState(session: VirshCommands, guest: string): Promise<GuestState> {
-  const { stdout } = await session.run(['dominfo', '--domain', guest], READ);
-  const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(stdout)?.[1]?.trim();
-  return { state: field('State') ?? 'unknown', managedSave: field('Managed save') === 'yes' };
+  readonly warnings: readonly ApplyWarning[];
 }
 
 /** Refuses unless the guest is shut off for good: no managed save image that would resume the old CPU. */
@@ -80,15 +65,6 @@ function requireShutOff(session: VirshCommands, guest: string, { state, managedS
     throw new VirtNestedError('GUEST_NOT_SHUT_OFF',
       `guest "${guest}" has a managed save image: its next start resumes the saved memory with the old CPU; discard it (${virshHint(session.uri, 'managedsave-remove', { guest })}, which loses that memory state) or start and shut down the guest, then run set-cpu again`);
   }
-}
-
-async function readDefinition(session: VirshCommands, guest: string): Promise<string> {
-  return session.dumpxml(guest, { inactive: true, securityInfo: true, ...READ });
-}
-
-/** The guest's state and persistent definition, asked of virsh together. */
-async function readGuest(session: VirshCommands, guest: string): Promise<[GuestState, string]> {
-  return Promise.all([readState(session, guest), readDefinition(session, guest)]);
 }
 
 /** A definition written for `virsh define --file`: a 0600 file in a fresh directory of its own. */
@@ -131,34 +107,6 @@ async function recheck(session: VirshCommands, guest: string, original: string):
   }
 }
 
-/** domcapabilities answers per session: the guests of one host mostly share emulator, arch and machine. */
-const capabilitiesAsked = new WeakMap<VirshCommands, Map<string, Promise<CpuModesSupported | undefined>>>();
-
-/**
- * What libvirt says about the CPU modes for this guest's emulator, arch, machine and virt type;
- * undefined when the connection has no domcapabilities (libvirt's test driver). Asked once per
- * session for each such combination.
- */
-function cpuModeSupport(session: VirshCommands, domain: Domain): Promise<CpuModesSupported | undefined> {
-  const options = {
-    ...(domain.devices.emulator ? { emulator: domain.devices.emulator } : {}),
-    ...(domain.os.arch ? { arch: domain.os.arch } : {}),
-    ...(domain.os.machine ? { machine: domain.os.machine } : {}),
-    ...(domain.type ? { virttype: domain.type } : {}),
-  };
-  const key = JSON.stringify(options);
-  let asked = capabilitiesAsked.get(session);
-  if (!asked) capabilitiesAsked.set(session, (asked = new Map()));
-  let answer = asked.get(key);
-  if (!answer) {
-    answer = session.domcapabilities(options).then((caps) => (caps === undefined ? undefined : cpuModesSupported(caps)));
-    // a failure is not remembered: the next guest asks again
-    answer.catch(() => asked?.delete(key));
-    asked.set(key, answer);
-  }
-  return answer;
-}
-
 /** A file that could not be written before anything was defined: one sentence with the system's reason. */
 function unwritable(what: string, error: unknown, advice: string): VirtNestedError {
   const reason = (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
@@ -188,32 +136,18 @@ function libvirtMessage(error: unknown): string {
 export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyCpuModeOptions): Promise<ApplyResult> {
   const { session } = options;
   const who = `guest "${guest}"`;
-  const [first, original] = await readGuest(session, guest);
-  requireShutOff(session, guest, first,
-    (state) => `${who} is ${state}; shut it off first (${virshHint(session.uri, 'shutdown', { guest })}), then run set-cpu again`);
-  const domain = parseDomain(original, { file: `the definition of ${who}` });
-  // virsh looks `--domain` up as an ID, then a UUID, then a name: a guest named "5" could be another one
-  if (domain.name !== guest && domain.uuid !== guest) {
-    throw new VirtNestedError('GUEST_NOT_FOUND',
-      `"${guest}" led virsh to guest "${domain.name ?? '?'}" (virsh reads a name as an ID or UUID first); nothing was changed, name the guest by its UUID instead`);
-  }
-
-  const support = await cpuModeSupport(session, domain);
-  const warnings: string[] = [];
-  if (support === undefined) {
-    warnings.push(`libvirt at ${session.uri} cannot tell whether ${mode} is supported (no domcapabilities); not checked`);
-  } else if (!support[mode]) {
-    throw new VirtNestedError('MODE_UNSUPPORTED',
-      `${mode} is not supported for ${who} (${domain.type ?? '?'} ${domain.os.arch ?? ''} ${domain.os.machine ?? ''}) according to libvirt's domcapabilities at ${session.uri}; nothing was changed`.replace(/\s+\)/, ')'));
-  }
-
-  const next = setCpuMode(domain, mode, options.check ? { check: options.check } : {});
-  warnings.push(...next.warnings.map((w) => w.message));
-  const edited = serializeDomain(next);
+  // decided before the state matters: a running guest that already has what is asked is nothing to do
+  const plan = await planCpuMode(session, guest, {
+    mode, ...(options.check ? { check: options.check } : {}), ...(options.nested ? { nested: options.nested } : {}),
+  });
+  const { original, domain, next, edited } = plan;
+  const warnings = [...plan.warnings];
   const base = { guest, uri: session.uri, mode, dryRun: Boolean(options.dryRun), before: domain.cpu ?? null };
-  if (edited === original) {
+  if (!plan.changed) {
     return { ...base, changed: false, after: domain.cpu ?? null, backup: null, warnings };
   }
+  requireShutOff(session, guest, plan.state,
+    (state) => `${who} is ${state}; shut it off first (${virshHint(session.uri, 'shutdown', { guest })}), then run set-cpu again`);
   if (options.dryRun) {
     return { ...base, changed: true, after: next.cpu ?? null, backup: null, warnings: [...warnings, NESTED_SAVE_WARNING] };
   }

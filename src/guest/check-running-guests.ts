@@ -3,7 +3,7 @@
  */
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeForCode, VirtNestedError } from '../errors.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
-import { selectGuests, type GuestSelection } from '../virsh/select-guests.js';
+import { checkSelected, checkSelection, selectGuests, type GuestSelection } from '../virsh/select-guests.js';
 import { checkRunningGuest, type RunningGuestReport } from './check-running-guest.js';
 
 /** A guest that could not be checked (not found, its host went away…). */
@@ -48,6 +48,7 @@ export interface RunningGuestsReport {
  * summary.notOk // guests whose vCPU has neither vmx nor svm
  */
 export async function checkRunningGuests(options: CheckRunningGuestsOptions): Promise<RunningGuestsReport> {
+  checkSelection(options);
   const reports: RunningGuestReport[] = [];
   const errors: GuestCheckError[] = [];
   const unreachable = await eachHost(options.uris, options.jobs ? { jobs: options.jobs } : {}, async (session) => {
@@ -64,6 +65,7 @@ export async function checkRunningGuests(options: CheckRunningGuestsOptions): Pr
       }
     }
   });
+  checkSelected(options, reports.length + errors.length, options.uris.length - unreachable.length);
   return {
     reports,
     errors,
