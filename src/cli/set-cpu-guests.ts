@@ -128,6 +128,7 @@ async function setCpuOfGuests(guests: string[], mode: CpuMode | undefined, optio
     if (progress) io.stderr('\r\x1b[K');
     for (const host of report.summary.unreachable) io.stderr(`virt-nested: ${host.message}\n`);
     if (jsonLines) io.stdout(`${JSON.stringify({ summary: report.summary })}\n`);
+    else if (json && single && report.summary.unreachable[0] && report.results.length === 0) printJsonError(report.summary.unreachable[0], io);
     else if (json && single && report.results.length === 1) io.stdout(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...report.results[0] }, null, 2)}\n`);
     else if (json) io.stdout(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, results: report.results, summary: report.summary }, null, 2)}\n`);
     else if (!single) io.stdout(summaryLine(report));
