@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasNoStack, runCli } from './run-cli.js';
+import { ROOT, hasNoStack, runCli } from './run-cli.js';
 import { qomGet } from './qom.js';
 import { schemaErrors } from '../helpers/json-schema.js';
 import { domid } from '../apply/fleet-guests.js';
@@ -266,4 +266,19 @@ test('usage errors exit 2, in the one-sentence form of every error', () => {
 
 test('-v, -V and --version print the version', () => {
   for (const flag of ['-v', '-V', '--version']) expect(runCli([flag])).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
+});
+
+test("docs/examples/ansible-set-cpu.yml: its command, run as Ansible runs it, is changed once, then not, and never fails", async () => {
+  const playbook = readFileSync(join(ROOT, 'docs/examples/ansible-set-cpu.yml'), 'utf8');
+  const command = /ansible\.builtin\.command: virt-nested (.+)\n/.exec(playbook)?.[1]?.split(' ') ?? [];
+  expect(playbook).toContain('changed_when: (cpu.stdout | from_json).changed\n');
+  expect(playbook).toContain('failed_when: cpu.rc != 0\n');
+  const name = uniqueName('vn-cli-ansible');
+  await defineGuest(name);
+  const args = command.map((word) => (word === 'web-1' ? name : word));
+  expect(args).toEqual(['set-cpu', name, '--shutdown', '--json']);
+  const first = runCli(args, { env: env() });
+  expect([first.code, document(first.stdout)['changed']]).toEqual([0, true]);
+  const second = runCli(args, { env: env() });
+  expect([second.code, document(second.stdout)['changed']]).toEqual([0, false]);
 });

@@ -153,7 +153,20 @@ const plansFirst = (options: FleetOptions) =>
 const withDiff = (plan: CpuModePlan | undefined, options: FleetOptions) =>
   (options.diff && plan ? { diff: definitionDiff(plan.original, plan.edited) } : {});
 
+/** The result with its keys in the documented order, whichever way it was put together. */
+function inOrder(r: GuestResult): GuestResult {
+  const { guest, uri, mode, changed, skipped, error, dryRun, before, after, backup, shutdown, restarted, diff, warnings } = r;
+  return {
+    guest, uri, mode, changed, ...(skipped === undefined ? {} : { skipped }), ...(error === undefined ? {} : { error }),
+    dryRun, before, after, backup, shutdown, restarted, ...(diff === undefined ? {} : { diff }), warnings,
+  };
+}
+
 async function oneGuest(session: VirshSession, guest: string, options: FleetOptions): Promise<GuestResult> {
+  return inOrder(await decideAndApply(session, guest, options));
+}
+
+async function decideAndApply(session: VirshSession, guest: string, options: FleetOptions): Promise<GuestResult> {
   const base = {
     guest, uri: session.uri, mode: options.mode ?? 'host-model', changed: false, dryRun: Boolean(options.dryRun),
     before: null, after: null, backup: null, shutdown: false, restarted: false, warnings: [],
