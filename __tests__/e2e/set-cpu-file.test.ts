@@ -68,7 +68,7 @@ test('bad input: one sentence, exit 2, no stack, file untouched', () => {
   expect(missing).toEqual({ code: 2, stdout: '', stderr: `virt-nested: cannot read ${join(dir, 'nope.xml')}: no such file\n` });
   const mode = runCli(['set-cpu', '--file', file, '--mode', 'custom']);
   expect(mode.code).toBe(2);
-  expect(mode.stderr).toBe("error: option '--mode <mode>' argument 'custom' is invalid. Allowed choices are host-model, host-passthrough.\n(run with --help for usage)\n");
+  expect(mode.stderr).toBe("virt-nested: option '--mode <mode>' argument 'custom' is invalid. Allowed choices are host-model, host-passthrough; run with --help for usage\n");
   const both = runCli(['set-cpu', '--file', file, '--mode', 'host-model', '--write', '--diff']);
   expect(both).toEqual({ code: 2, stdout: '', stderr: 'virt-nested: --write and --diff cannot be combined; pick one\n' });
   for (const r of [malformed, missing, mode, both]) expect(hasNoStack(r)).toBe(true);

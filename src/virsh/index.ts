@@ -5,7 +5,7 @@
 
 export { openVirsh, withVirsh, DEFAULT_VIRSH_TIMEOUT_MS } from './session.js';
 export type { OpenVirshOptions, VirshOutput, VirshRunOptions, VirshSession } from './session.js';
-export { cpuModesSupported } from './domcapabilities.js';
+export { cpuModesSupported, hostModelCpu } from './domcapabilities.js';
 export type { CpuModesSupported, DomcapabilitiesOptions } from './domcapabilities.js';
 export type {
   DefineOptions,
