@@ -61,7 +61,7 @@ test('a shut-off guest gets the mode and check, keeps topology and its VNC passw
   expect(result.backup).toBe(join(backups, readdirSync(backups)[0] as string));
   expect(statSync(result.backup as string).mode & 0o777).toBe(0o600);
   expect(readFileSync(result.backup as string, 'utf8')).toBe(before);
-  expect(result.warnings).toContain('while the guest runs nested guests it cannot be saved or live-migrated; stop them first');
+  expect(result.warnings).toContainEqual({ code: 'nested-guests-block-save', message: 'while the guest runs nested guests it cannot be saved or live-migrated; stop them first' });
   // the guest starts with its new CPU
   expect((await plainVirsh(['start', '--domain', name])).exitCode).toBe(0);
   await plainVirsh(['destroy', '--domain', name]);
