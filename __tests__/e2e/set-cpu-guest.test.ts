@@ -282,3 +282,20 @@ test("docs/examples/ansible-set-cpu.yml: its command, run as Ansible runs it, is
   const second = runCli(args, { env: env() });
   expect([second.code, document(second.stdout)['changed']]).toEqual([0, false]);
 });
+
+test("--nested on requires the host's flag where libvirt's host-model CPU disables it (a KVM guest, only defined)", async () => {
+  const caps = (await plainVirsh(['domcapabilities', '--virttype', 'kvm', '--arch', 'x86_64', '--machine', 'pc'])).stdout;
+  const hostModel = /<mode name='host-model' supported='yes'>([^]*?)<\/mode>/.exec(caps)?.[1] ?? '';
+  const vendor = /<vendor>(\w+)<\/vendor>/.exec(hostModel)?.[1];
+  const flag = vendor === 'Intel' ? 'vmx' : 'svm';
+  const disabled = new RegExp(`<feature policy='(disable|forbid)' name='${flag}'/>`).test(hostModel);
+  const name = uniqueName('vn-cli-require');
+  await defineGuest(name, withCpu(name, `<cpu mode='host-model' check='partial'>\n    <feature policy='disable' name='${flag}'/>\n  </cpu>`, 'kvm'));
+  const r = runCli(['set-cpu', name, '--nested', 'on', '--json'], { env: env() });
+  expect(r.code).toBe(0);
+  const expected = disabled ? [{ name: flag, policy: 'require' }] : [];
+  expect(document(r.stdout)).toMatchObject({ changed: true, after: { mode: 'host-model', check: 'partial', features: expected } });
+  expect(await definition(name)).toContain(disabled
+    ? `  <cpu mode='host-model' check='partial'>\n    <feature policy='require' name='${flag}'/>\n  </cpu>\n`
+    : "  <cpu mode='host-model' check='partial'/>\n");
+});

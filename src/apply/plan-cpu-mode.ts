@@ -84,7 +84,16 @@ export async function readGuest(session: Pick<VirshSession, 'run' | 'dumpxml'>, 
 /** What domcapabilities says of one emulator/arch/machine/virttype. */
 interface HostCpuCapabilities {
   readonly modes: CpuModesSupported;
-  readonly hostModel: HostModelCpu | undefined;
+  /** Parsed only when asked (`nested: 'on'`): most of the document is the custom models' list. */
+  readonly hostModel: () => HostModelCpu | undefined;
+}
+
+function capabilitiesOf(xml: string): HostCpuCapabilities {
+  let hostModel: { readonly cpu: HostModelCpu | undefined } | undefined;
+  return {
+    modes: cpuModesSupported(xml),
+    hostModel: () => (hostModel ??= { cpu: hostModelCpu(xml) }).cpu,
+  };
 }
 
 /** domcapabilities answers per session: the guests of one host mostly share emulator, arch and machine. */
@@ -107,7 +116,7 @@ function hostCpuCapabilities(session: PlanningCommands, domain: Domain): Promise
   if (!asked) capabilitiesAsked.set(session, (asked = new Map()));
   let answer = asked.get(key);
   if (!answer) {
-    answer = session.domcapabilities(options).then((caps) => (caps === undefined ? undefined : { modes: cpuModesSupported(caps), hostModel: hostModelCpu(caps) }));
+    answer = session.domcapabilities(options).then((caps) => (caps === undefined ? undefined : capabilitiesOf(caps)));
     // a failure is not remembered: the next guest asks again
     answer.catch(() => asked?.delete(key));
     asked.set(key, answer);
@@ -181,10 +190,11 @@ export async function planCpuMode(session: PlanningCommands, guest: string, requ
     throw new VirtNestedError('MODE_UNSUPPORTED',
       `${mode} is not supported for ${who} (${domain.type ?? '?'} ${domain.os.arch ?? ''} ${domain.os.machine ?? ''}) according to libvirt's domcapabilities at ${session.uri}; nothing was changed`.replace(/\s+\)/, ')'));
   }
+  const hostModel = request.nested === 'on' ? capabilities?.hostModel() : undefined;
   const next = setCpuMode(domain, mode, {
     ...(request.check ? { check: request.check } : {}),
     ...(request.nested ? { nested: request.nested } : {}),
-    ...(capabilities?.hostModel ? { hostModel: capabilities.hostModel } : {}),
+    ...(hostModel ? { hostModel } : {}),
   });
   warnings.push(...next.warnings);
   const edited = serializeDomain(next);
