@@ -93,6 +93,10 @@ test('a missing guest and an unreachable URI: exit 2, one sentence; with --json 
   expect(missingJson.code).toBe(2);
   expect(JSON.parse(missingJson.stdout)).toEqual({ schemaVersion: 1, guest: 'vn-no-such-guest', uri: 'qemu:///system', ok: false, error: { code: 'GUEST_NOT_FOUND', message: notFound } });
   expect(schemaErrors('check-guest-running', JSON.parse(missingJson.stdout))).toEqual([]);
+  const debug = runCli(['check-guest', 'vn-no-such-guest', '--debug']);
+  expect(debug.code).toBe(2);
+  expect(debug.stderr.startsWith(`VirshError: ${notFound}\n    at `)).toBe(true);
+  expect(debug.stderr.endsWith(`virt-nested: ${notFound}\n`)).toBe(true);
   const refused = "cannot connect to libvirt at qemu+tcp://127.0.0.1:1/system: unable to connect to server at '127.0.0.1:1': Connection refused";
   const down = runCli(['check-guest', 'x', '-c', 'qemu+tcp://127.0.0.1:1/system']);
   expect(down).toEqual({ code: 2, stdout: '', stderr: `virt-nested: ${refused}\n` });

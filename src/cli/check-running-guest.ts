@@ -61,7 +61,8 @@ async function checkGuests(guests: string[], options: Record<string, unknown>, i
         io.stdout(title + formatChecklist(textChecks(report), verdictOf(report)));
       }
     },
-    onError: (failed) => {
+    onError: (failed, error) => {
+      if (options['debug'] && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
       results.push(errorResult(failed));
       if (jsonLines) io.stdout(`${JSON.stringify(errorResult(failed))}\n`);
       if (json && single) io.stdout(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...errorResult(failed) }, null, 2)}\n`);

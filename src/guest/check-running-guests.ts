@@ -21,8 +21,8 @@ export interface CheckRunningGuestsOptions extends GuestSelection {
   readonly jobs?: number;
   /** Called as each guest is checked. */
   readonly onReport?: (report: RunningGuestReport) => void;
-  /** Called for each guest that could not be checked. */
-  readonly onError?: (error: GuestCheckError) => void;
+  /** Called for each guest that could not be checked, with the error itself (its stack, for `--debug`). */
+  readonly onError?: (failed: GuestCheckError, error: unknown) => void;
 }
 
 /** Everything {@link checkRunningGuests} found, with counts. */
@@ -61,7 +61,7 @@ export async function checkRunningGuests(options: CheckRunningGuestsOptions): Pr
         if (!(error instanceof VirtNestedError)) throw error;
         const failed = { uri: session.uri, guest, error: { code: error.code, message: error.message } };
         errors.push(failed);
-        options.onError?.(failed);
+        options.onError?.(failed, error);
       }
     }
   });
