@@ -36,6 +36,18 @@ async function rejection(promise: Promise<unknown>): Promise<VirshError> {
   return outcome.error as VirshError;
 }
 
+/** The commands behind the one that ended the session: a pipelined one, a queued one, one asked afterwards. */
+const BEHIND = [
+  ['echo', 'pipelined'],
+  ['echo', 'queued'],
+  ['echo', 'later'],
+];
+
+/** The errors of {@link BEHIND}'s commands, given the first two as they were asked before the end. */
+async function endedBehind(transport: VirshTransport, pipelined: Promise<unknown>, queued: Promise<unknown>): Promise<VirshError[]> {
+  return [await rejection(pipelined), await rejection(queued), await rejection(transport.run(BEHIND[2] as string[]))];
+}
+
 /** Records the order in which promises settle. */
 function track<T>(order: string[], name: string, promise: Promise<T>): Promise<T> {
   return promise.then(
@@ -179,15 +191,10 @@ describe('the queue', () => {
       'warning: still waiting\n',
     ]);
     const ended = `virsh event did not finish within 300 ms at ${URI}, so the virsh session was closed; open a new one`;
-    for (const [promise, args] of [
-      [pipelined, ['echo', 'pipelined']],
-      [queued, ['echo', 'queued']],
-      [transport.run(['echo', 'later']), ['echo', 'later']],
-    ] as const) {
-      const behind = await rejection(promise);
-      expect([behind.code, behind.message, behind.command]).toEqual(['VIRSH_TIMEOUT', ended, ['virsh', '-c', URI, ...args]]);
-      expect([(behind.cause as VirshError).message, (behind.cause as VirshError).cause]).toEqual([ended, undefined]);
-    }
+    const behind = await endedBehind(transport, pipelined, queued);
+    expect(behind.map(({ code, message, command }) => [code, message, command])).toEqual(BEHIND.map((args) => ['VIRSH_TIMEOUT', ended, ['virsh', '-c', URI, ...args]]));
+    // each wraps the reason once: the reason itself has no cause
+    expect(behind.map(({ cause }) => [(cause as VirshError).message, (cause as VirshError).cause])).toEqual(BEHIND.map(() => [ended, undefined]));
     expect(virsh.signals).toEqual(['SIGTERM']);
     expect(transport.phase).toBe('ended');
     expect(timers.pending).toEqual([]);
@@ -323,14 +330,10 @@ describe('virsh dying', () => {
     const message = `virsh was killed by SIGSEGV at ${URI}: internal error: client socket is closed; open a new session`;
     const error = await rejection(running);
     expect([error.code, error.message, error.command, error.stderr]).toEqual(['VIRSH_FAILED', message, ['virsh', '-q', '-c', URI], 'error: internal error: client socket is closed\n']);
-    for (const [promise, args] of [
-      [pipelined, ['echo', 'pipelined']],
-      [queued, ['echo', 'queued']],
-      [transport.run(['echo', 'later']), ['echo', 'later']],
-    ] as const) {
-      const behind = await rejection(promise);
-      expect([behind.code, behind.message, behind.command, behind.cause]).toEqual(['VIRSH_FAILED', message, ['virsh', '-c', URI, ...args], error]);
-    }
+    const behind = await endedBehind(transport, pipelined, queued);
+    expect(behind.map(({ code, message, command, cause }) => [code, message, command, cause])).toEqual(
+      BEHIND.map((args) => ['VIRSH_FAILED', message, ['virsh', '-c', URI, ...args], error]),
+    );
     expect([virsh.signals, timers.pending]).toEqual([[], []]);
     await transport.close();
   });
