@@ -221,8 +221,10 @@ function insertCpu(doc: XmlDocument, mode: CpuMode, check: CpuCheck, options: Se
 /**
  * Returns a new {@link Domain} whose top-level `<cpu>` has `mode` and `check='partial'` (or
  * `options.check`); the argument is not changed. An existing `<cpu>` is edited where it stands: `match`,
- * `<model>` and `<vendor>` (meaningful only for mode='custom') are dropped, every other attribute and
- * child (`migratable`, `<topology>`, `<cache>`, `<numa>`, `<feature>`…) is kept. A missing `<cpu>` is
+ * `<model>` and `<vendor>` (meaningful only for mode='custom') are dropped, and so is `migratable` unless
+ * the new mode allows it (host-passthrough); every other attribute and child (`<topology>`, `<cache>`,
+ * `<numa>`, `<feature>`…) is kept. `options.nested` 'off' disables vmx and svm with `<feature>`s, 'on'
+ * removes what disables them (see {@link SetCpuModeOptions}). A missing `<cpu>` is
  * inserted where libvirt writes it (after `<os>`/`<idmap>`/`<features>`, else before
  * `<clock>`/`<on_*>`/`<pm>`/`<perf>`/`<devices>`, else last), in the document's own indentation,
  * newline and quote. Idempotent. The result's `warnings` say what would still keep the guest from
@@ -233,6 +235,8 @@ function insertCpu(doc: XmlDocument, mode: CpuMode, check: CpuCheck, options: Se
  * const next = setCpuMode(parseDomain(xml), 'host-model');
  * serializeDomain(next) // …<cpu mode='host-model' check='partial'/>…
  * next.warnings         // [] or e.g. [{ code: 'nested-feature-disabled', … }]
+ * serializeDomain(setCpuMode(parseDomain(xml), 'host-model', { nested: 'off' }))
+ * // …<cpu mode='host-model' check='partial'><feature policy='disable' name='vmx'/><feature policy='disable' name='svm'/></cpu>…
  */
 export function setCpuMode(domain: Domain, mode: CpuMode, options: SetCpuModeOptions = {}): Domain {
   if (!CPU_MODES.includes(mode)) {
