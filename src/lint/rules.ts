@@ -6,7 +6,6 @@ import { documentOf } from '../domain/document-of.js';
 import type { CpuMode, Domain } from '../domain/types.js';
 import { CPU_MODES } from '../cpu/modes.js';
 import { disablesVirtualization } from '../cpu/warnings.js';
-import { lineColumnAt } from '../xml/line-column.js';
 import type { XmlDocument } from '../xml/scan.js';
 import type { LintSeverity } from './problem.js';
 
@@ -39,7 +38,7 @@ function cpuElement(doc: XmlDocument) {
 }
 
 function at(doc: XmlDocument, offset: number, message: string): RuleFinding {
-  return { ...lineColumnAt(doc.source, offset), message };
+  return { ...doc.lineColumnAt(offset), message };
 }
 
 /** Where to point for an attribute of `<cpu>`: the attribute, else the element. */
@@ -127,8 +126,10 @@ export const DOMAIN_RULES: readonly LintRule[] = [
 
 /** The rules that come before a domain exists: its text is not usable domain XML. */
 export const TEXT_RULES = [
+  { id: 'file-unreadable', severity: 'error', description: 'the file cannot be read as domain XML: not a regular file, larger than 10 MiB, unreadable, or not in an encoding virt-nested reads' },
   { id: 'xml-malformed', severity: 'error', description: 'the file is not well-formed XML (or is over the size limit)' },
   { id: 'doctype-forbidden', severity: 'error', description: 'the file has a DOCTYPE or entity declaration' },
   { id: 'not-a-domain', severity: 'error', description: 'the root element is not <domain>' },
   { id: 'schema', severity: 'error', description: "the file is not valid against libvirt's RelaxNG schema (domain.rng)" },
+  { id: 'schema-too-large', severity: 'error', description: 'the file is beyond what the schema rule validates (1 MiB, 10,000 elements, 1,000 attributes on one element), so it was not validated' },
 ] as const;
