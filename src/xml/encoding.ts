@@ -89,7 +89,8 @@ export function decodeXml(bytes: Uint8Array, name: string): DecodedXml {
     return { text, encoding };
   }
   const hasUtf8Bom = b0 === 0xef && b1 === 0xbb && bytes[2] === 0xbf;
-  const declared = declaredEncoding(Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 200)).toString('latin1'));
+  const headStart = hasUtf8Bom ? 3 : 0;
+  const declared = declaredEncoding(Buffer.from(bytes.buffer, bytes.byteOffset + headStart, Math.max(0, Math.min(bytes.byteLength - headStart, 200))).toString('latin1'));
   const encoding = declared === undefined ? 'utf-8' : DECLARED[declared];
   if (encoding === undefined) {
     return refuse(name, `declares encoding='${declared}', which virt-nested does not read (it reads UTF-8, ISO-8859-1, US-ASCII and UTF-16 with a byte order mark); convert it to UTF-8 (iconv -f ${declared} -t UTF-8) and change the declaration`);
