@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lintPaths } from '../../src/lint/lint-paths.js';
@@ -60,4 +60,19 @@ test('with fix, a file named twice (read ahead before its first turn rewrote it)
   const report = await lintPaths([file, file], { fix: true });
   expect(report).toEqual({ files: 2, problems: [], fixed: [file], notFixed: [] });
   expect(readFileSync(file, 'utf8')).toContain("  </os>\n  <cpu mode='host-model' check='partial'/>\n  <clock offset='utc'/>\n");
+});
+
+test('with fix, a file edited by someone else after lint read it is not overwritten: reported as not fixed, their edit kept', async () => {
+  const first = place('cpu-missing.xml', 'a.xml');
+  const second = place('cpu-missing.xml', 'b.xml');
+  const theirs = readFileSync(second, 'utf8').replace('web-1', 'edited-meanwhile');
+  // b.xml is read ahead while a.xml is linted; the "schema" of a.xml's turn stands for the other writer
+  let turn = 0;
+  const schema = { validate: () => { if (turn++ === 0) writeFileSync(second, theirs); return []; } };
+  const report = await lintPaths([first, second], { fix: true, schema });
+  expect(report.fixed).toEqual([first]);
+  expect(report.notFixed).toEqual([{ file: second, message: `${second} changed after it was read (another program wrote it), so it was not written; run again to edit the new content` }]);
+  expect(report.problems.map((p) => `${p.file.slice(dir.length + 1)} ${p.rule}`)).toEqual(['b.xml cpu-missing']);
+  expect(readFileSync(second, 'utf8')).toBe(theirs);
+  expect(readdirSync(dir).sort()).toEqual(['a.xml', 'b.xml']);
 });
