@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { chownSync, lstatSync, symlinkSync, truncateSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { runFile } from '../../src/cli/set-cpu-file.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { schemaErrors } from '../helpers/json-schema.js';
@@ -196,7 +197,7 @@ describe('runFile options', () => {
       stderr: (text: string) => { io.err += text; },
       env: {},
       isTTY: false,
-      ...(input === undefined ? {} : { stdin: () => [Buffer.from(input)] }),
+      ...(input === undefined ? {} : { stdin: () => Readable.from([Buffer.from(input)]) }),
     };
     return io;
   }
