@@ -219,3 +219,17 @@ describe('runFile options', () => {
     expect(io.out).toContain("<feature policy='disable' name='svm'/>");
   });
 });
+
+test('--json prints one document also when the file is refused: the error code and sentence, the exit code of the error', () => {
+  const file = join(dir, 'bad.xml');
+  writeFileSync(file, '<domain>');
+  const r = runCli(['set-cpu', '--file', file, '--mode', 'host-model', '--json', '--write']);
+  const message = `${file}:1:1: the element <domain> is not closed`;
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe(`virt-nested: ${message}\n`);
+  const document = JSON.parse(r.stdout) as object;
+  expect(document).toEqual({ schemaVersion: 1, file, changed: false, written: false, error: { code: 'XML_MALFORMED', message } });
+  expect(schemaErrors('set-cpu-file', document)).toEqual([]);
+  expect(schemaErrors('set-cpu-file', { ...document, changed: true })).not.toEqual([]);
+  expect(readFileSync(file, 'utf8')).toBe('<domain>');
+});

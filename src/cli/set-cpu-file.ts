@@ -1,4 +1,4 @@
-import { VirtNestedError, EXIT_OK } from '../errors.js';
+import { VirtNestedError, EXIT_OK, exitCodeFor } from '../errors.js';
 import { setCpuMode, type SetCpuModeOptions } from '../cpu/set-cpu-mode.js';
 import { parseDomain } from '../domain/parse-domain.js';
 import { serializeDomain } from '../domain/serialize-domain.js';
@@ -7,6 +7,15 @@ import { readDomainFile, readDomainStream, type DomainFile } from '../fs/read-do
 import { writeIfChanged } from '../fs/write-if-changed.js';
 import { encodeXml } from '../xml/encoding.js';
 import type { CliIo } from './io.js';
+
+/** What `set-cpu --file … --json` prints when the edit failed or was refused. */
+export interface FileEditFailure {
+  readonly schemaVersion: 1;
+  readonly file: string;
+  readonly changed: false;
+  readonly written: false;
+  readonly error: { readonly code: string; readonly message: string };
+}
 
 /** What `set-cpu --file … --json` prints (`schemas/set-cpu-file.schema.json`). */
 export interface FileEditResult {
@@ -35,6 +44,20 @@ async function readInput(path: string, io: CliIo): Promise<DomainFile> {
  * encoding; `--write` replaces it only while it still holds the bytes read.
  */
 export async function runFile(path: string, mode: CpuMode | undefined, options: Record<string, unknown>, io: CliIo): Promise<number> {
+  if (!options['json']) return editFile(path, mode, options, io);
+  try {
+    return await editFile(path, mode, options, io);
+  } catch (error) {
+    if (!(error instanceof VirtNestedError)) throw error;
+    // one JSON document on stdout, also for a refusal; the sentence on stderr as ever
+    const failure: FileEditFailure = { schemaVersion: 1, file: path === '-' ? STDIN_NAME : path, changed: false, written: false, error: { code: error.code, message: error.message } };
+    io.stdout(`${JSON.stringify(failure, null, 2)}\n`);
+    io.stderr(`virt-nested: ${error.message}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+async function editFile(path: string, mode: CpuMode | undefined, options: Record<string, unknown>, io: CliIo): Promise<number> {
   if (options['write'] && options['diff']) throw new VirtNestedError('USAGE', '--write and --diff cannot be combined; pick one');
   if (options['write'] && path === '-') throw new VirtNestedError('USAGE', '--write cannot write back standard input; leave it out to get the edited XML on stdout');
   const cpuMode: CpuMode = mode ?? 'host-model';
