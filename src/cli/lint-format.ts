@@ -64,7 +64,12 @@ export function formatJson(report: LintReport): string {
 const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
-/** How many annotations of each kind GitHub shows for one step; it drops the rest without a word. */
+/**
+ * How many annotations of each kind GitHub shows for one step; it drops the rest without a word.
+ *
+ * @example
+ * errors > GITHUB_ANNOTATION_LIMIT // some errors are not shown as annotations
+ */
 export const GITHUB_ANNOTATION_LIMIT = 10;
 
 /**

@@ -20,13 +20,23 @@ export interface LintPathsOptions {
   readonly stdin?: AsyncIterable<Uint8Array | string>;
 }
 
-/** A file that `fix` did not rewrite, and why (it changed while lint ran, or it cannot be written). */
+/**
+ * A file that `fix` did not rewrite, and why (it changed while lint ran, or it cannot be written).
+ *
+ * @example
+ * report.notFixed // [{ file: 'web.xml', message: 'web.xml changed after it was read (…), so it was not written; …' }]
+ */
 export interface LintNotFixed {
   readonly file: string;
   readonly message: string;
 }
 
-/** What `-` is called in problems and messages. */
+/**
+ * What `-` is called in problems and messages.
+ *
+ * @example
+ * report.problems[0]?.file === STDIN_NAME // for `virt-nested lint -`
+ */
 export const STDIN_NAME = '<stdin>';
 
 /** What `lint` found: the number of files read and every problem. The shape `--format json` prints. */

@@ -51,6 +51,9 @@ function namedElement(element: XmlElement | undefined, message: string, children
  * so documents beyond it are reported (`schema-too-large`) instead of validated: lint answers every
  * file in seconds. libvirt's own test corpus stays far below it (at most 564 elements, 1,317
  * attributes, 30 KB).
+ *
+ * @example
+ * Buffer.byteLength(xml) > SCHEMA_BOUND.bytes // reported as schema-too-large, not validated
  */
 export const SCHEMA_BOUND = { bytes: 1024 * 1024, elements: 10_000, attributesOnOneElement: 1_000 } as const;
 const SCHEMA_BOUND_TEXT = `1 MiB, ${SCHEMA_BOUND.elements.toLocaleString('en-US')} elements, ${SCHEMA_BOUND.attributesOnOneElement.toLocaleString('en-US')} attributes on one element`;
