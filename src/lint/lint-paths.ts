@@ -124,6 +124,7 @@ export async function lintPaths(paths: readonly string[], options: LintPathsOpti
   const problems: LintProblem[] = [];
   const fixed: string[] = [];
   const notFixed: LintNotFixed[] = [];
+  const rewritten = new Set<string>();
   // Files are read a few ahead of the one being linted, so that linting (all CPU) never waits for the disk.
   const ahead: Array<Promise<DomainFile | VirtNestedError>> = [];
   let next = 0;
@@ -132,7 +133,7 @@ export async function lintPaths(paths: readonly string[], options: LintPathsOpti
     let read = await (ahead.shift() as Promise<DomainFile | VirtNestedError>);
     const name = file === '-' ? STDIN_NAME : file;
     // a file named twice was read ahead before its first turn rewrote it
-    if (fixed.includes(file)) read = await readEntry(file, options.stdin);
+    if (rewritten.has(file)) read = await readEntry(file, options.stdin);
     if (read instanceof VirtNestedError) {
       problems.push(unreadable(name, read));
       continue;
@@ -147,7 +148,10 @@ export async function lintPaths(paths: readonly string[], options: LintPathsOpti
       const edited = serializeDomain(setCpuMode(result.domain, mode));
       try {
         // written only while the file still holds the bytes linted: a concurrent edit is never overwritten
-        if (await writeIfChanged(file, encodeXml(edited, read.encoding, file), { expected: read.bytes })) fixed.push(file);
+        if (await writeIfChanged(file, encodeXml(edited, read.encoding, file), { expected: read.bytes })) {
+          fixed.push(file);
+          rewritten.add(file);
+        }
         result = lintText(edited, textOptions);
       } catch (error) {
         if (!(error instanceof VirtNestedError)) throw error;
