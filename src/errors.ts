@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'USAGE'
   | 'FILE_UNREADABLE'
   | 'FILE_UNWRITABLE'
+  | 'FILE_CHANGED'
   | 'LIBVIRT_MISSING'
   | 'LIBVIRT_UNREACHABLE'
   | 'VIRSH_FAILED'
@@ -130,6 +131,7 @@ const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'GUEST_NOT_SHUT_OFF',
   'GUEST_NOT_RUNNING',
   'GUEST_CHANGED',
+  'FILE_CHANGED',
   'MODE_UNSUPPORTED',
   'DEFINE_FAILED',
   'VERIFY_FAILED',

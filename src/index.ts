@@ -21,7 +21,7 @@ export { applyCpuMode, type ApplyCpuModeOptions, type ApplyResult, type VirshCom
 export { applyCpuModeToHosts, fleetExitCode, type FleetOptions, type FleetReport, type FleetSummary, type GuestResult } from './apply/fleet.js';
 export { defaultBackupDir } from './apply/backup.js';
 export { lintText, type LintTextOptions, type LintTextResult, type SchemaValidator } from './lint/lint-text.js';
-export { lintPaths, domainXmlFiles, type LintPathsOptions, type LintReport } from './lint/lint-paths.js';
+export { lintPaths, domainXmlFiles, type LintPathsOptions, type LintReport, type LintNotFixed } from './lint/lint-paths.js';
 export { DOMAIN_RULES, TEXT_RULES, type LintRule, type RuleContext, type RuleFinding } from './lint/rules.js';
 export type { LintProblem, LintSeverity } from './lint/problem.js';
 export { loadDomainSchema, DEFAULT_SCHEMA_DIR, type DomainSchema, type SchemaProblem } from './lint/schema.js';

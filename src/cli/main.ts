@@ -94,13 +94,13 @@ underneath, define failed and was rolled back), 2 usage/input error or libvirt u
 
   program
     .command('lint')
-    .argument('<paths...>', 'domain XML files or directories (walked for *.xml)')
+    .argument('<paths...>', "domain XML files or directories (walked for *.xml); '-' reads standard input")
     .summary('check domain XML templates: valid, and giving their guest nested virtualization')
     .description([
       "Check domain XML templates: well-formed, valid against libvirt's RelaxNG schema, and with a <cpu> that gives the guest nested virtualization.",
       'Suppress a rule for the next line with <!-- virt-nested-disable-next-line RULE -->, or for the whole file with <!-- virt-nested-disable RULE -->.',
     ].join('\n\n'))
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github', 'sarif']).default('text'))
     .addOption(new Option('--require-mode <mode>', 'the CPU mode templates must use').choices([...MODE_CHOICES, 'any']).default('any'))
     .option('--schema-dir <dir>', "directory holding libvirt's domain.rng", undefined)
     .option('--no-schema', 'skip validation against the RelaxNG schema')
@@ -109,8 +109,11 @@ underneath, define failed and was rolled back), 2 usage/input error or libvirt u
 Examples:
   virt-nested lint templates/
   virt-nested lint templates/ --format github --require-mode host-model
+  virt-nested lint templates/ --format sarif > virt-nested.sarif
+  virsh dumpxml web-1 | virt-nested lint -
 
-Exit codes: 0 no errors, 1 some file has an error, 2 usage error or a path that does not exist.`)
+Exit codes: 0 no errors, 1 some file has an error (an unreadable, special or undecodable file too),
+2 usage error, a path that does not exist, or a directory with no *.xml in it.`)
     .action(run(() => import('./lint.js')));
 
   program
