@@ -20,12 +20,12 @@ const kvmGuest = (type = 'kvm') => `<domain type='${type}'>
 `;
 
 /** A running guest whose QEMU reports `svm` as given, and what it was asked. */
-function session(uri: string, options: { svm?: boolean; type?: string } = {}) {
+function session(uri: string, options: { svm?: boolean; type?: string; live?: string } = {}) {
   const asked: string[] = [];
   const s: CheckRunningGuestOptions['session'] = {
     uri,
     domstate: async () => 'running',
-    dumpxml: async () => kvmGuest(options.type),
+    dumpxml: async (_guest, dumpOptions) => (dumpOptions?.inactive || options.live === undefined ? kvmGuest(options.type) : options.live),
     qemuMonitorCommand: async (_guest, command) => {
       const c = command as { execute: string; arguments?: { property: string } };
       asked.push(c.arguments ? `${c.execute} ${c.arguments.property}` : c.execute);
@@ -86,4 +86,18 @@ test('a remote URI, a TCG guest, or hostRoot null: this machine is not the host,
     expect(report.checks.map((c) => c.id)).not.toContain('host-nested');
     expect(report.checks[1]?.message).toBe('QEMU reports neither vmx nor svm on the vCPU of guest "web-1", so it cannot run nested guests');
   }
+});
+
+test("with the host's nested off, the svm that libvirt marks disabled in the live CPU is the host's doing: no feature to remove, no pending restart", async () => {
+  // what libvirt 9.0 writes into the live definition after QEMU filtered svm out (host-model expanded)
+  const live = kvmGuest().replace("<cpu mode='host-model' check='partial'/>", "<cpu mode='custom' match='exact' check='full'>\n    <model fallback='forbid'>EPYC</model>\n    <feature policy='disable' name='svm'/>\n  </cpu>");
+  const { session: s } = session('qemu:///system', { live });
+  const report = await checkRunningGuest('web-1', { session: s, hostRoot: `${HOSTS}amd-nested-0` });
+  expect(report.checks.find((c) => c.id === 'nested-feature-disabled')).toEqual({ id: 'nested-feature-disabled', status: 'ok', message: 'no <feature> disables vmx or svm' });
+  expect(report.checks.find((c) => c.id === 'pending-restart')).toEqual({ id: 'pending-restart', status: 'ok', message: 'what runs matches the definition' });
+  expect(report.pendingRestart).toBe(false);
+  // on a host with nested on, the same live CPU does point at the guest
+  const { session: s1 } = session('qemu:///system', { live });
+  const other = await checkRunningGuest('web-1', { session: s1, hostRoot: `${HOSTS}amd-nested-1` });
+  expect(other.checks.find((c) => c.id === 'nested-feature-disabled')?.status).toBe('problem');
 });

@@ -10,6 +10,8 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp LANG=C.UTF-8 LIBVIRT_DEFAULT_URI=qemu:///system
 unset NODE_EXTRA_CA_CERTS
+# set-cpu's backups: /var/lib/virt-nested is on the read-only shared root
+export VIRT_NESTED_BACKUP_DIR=/tmp/virt-nested-backups
 R=/tmp/vm-results
 project=$(cd "$(dirname "$0")/../.." && pwd)
 role=main
@@ -45,7 +47,11 @@ cli() { local name=$1; shift; run "$name" node "$project/dist/cli.cjs" "$@"; }
 # /dev/kvm as Debian's udev rules leave it (there is no udev here); again after every reload of kvm_amd
 dev_kvm() { [ -c /dev/kvm ] && chgrp kvm /dev/kvm && chmod 0660 /dev/kvm; }
 # bounded: start a guest (and wait for libvirt to say it runs)
-start_guest() { run "$1" timeout 300 virsh start --domain "$2"; }
+start_guest() {
+  run "$1" timeout 300 virsh start --domain "$2"
+  cp "/var/log/libvirt/qemu/$2.log" "$R/$1.qemu-log" 2>/dev/null
+  timeout 60 virsh dumpxml --domain "$2" >"$R/$1.live-xml" 2>&1
+}
 qom() { # qom NAME GUEST: what QEMU itself says of the first vCPU's svm and vmx
   local path
   path=$(timeout 60 virsh qemu-monitor-command --domain "$2" --cmd '{"execute":"query-cpus-fast"}' | grep -o '"qom-path": *"[^"]*"' | head -1 | sed 's/.*: *"\(.*\)"/\1/')
@@ -135,6 +141,8 @@ cli 08-check-host-json check-host --json
 
 # --- libvirt inside, KVM guests (L2)
 start_libvirt
+timeout 120 virsh domcapabilities --virttype kvm >"$R/domcapabilities-kvm.xml" 2>&1
+grep -m1 '^flags' /proc/cpuinfo >"$R/cpuinfo-flags"
 guest_xml vn-vm-nested "<cpu mode='custom' match='exact' check='partial'>
     <model fallback='allow'>qemu64</model>
     <topology sockets='1' dies='1' cores='2' threads='1'/>

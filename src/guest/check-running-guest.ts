@@ -57,9 +57,10 @@ const disabledFeatures = (domain: Domain): string[] => disabledVirtualizationFea
  * The live XML shows a host-model CPU expanded into `mode='custom' check='full'` with the host's model,
  * so a mode is compared by what libvirt would have made of it, and features by the vmx/svm they take away.
  */
-function definitionChanged(persistent: Domain, live: Domain): boolean {
-  const disabledNow = [...disabledFeatures(persistent)].sort().join();
-  if (disabledNow !== [...disabledFeatures(live)].sort().join()) return true;
+function definitionChanged(persistent: Domain, live: Domain, hostFiltered: boolean): boolean {
+  const disabledNow = [...disabledFeatures(persistent)].sort();
+  const disabledLive = disabledFeatures(live).filter((name) => !hostFiltered || disabledNow.includes(name)).sort();
+  if (disabledNow.join() !== disabledLive.join()) return true;
   const mode = persistent.cpu?.mode ?? 'custom';
   const liveMode = live.cpu?.mode ?? 'custom';
   if (mode === 'host-passthrough' || liveMode === 'host-passthrough') return mode !== liveMode;
@@ -179,7 +180,10 @@ export async function checkRunningGuest(guest: string, options: CheckRunningGues
     });
   }
 
-  const disabling = [...new Set([...disablingFeatures(live), ...disablingFeatures(persistent)])];
+  // With the host's nested off, QEMU filters svm/vmx out and libvirt writes that into the live CPU as
+  // <feature policy='disable'>: the host's doing, not a feature anyone wrote, and no sign of an edit.
+  const hostFiltered = host?.status === 'problem';
+  const disabling = [...new Set([...(hostFiltered ? [] : disablingFeatures(live)), ...disablingFeatures(persistent)])];
   checks.push(disabling.length
     ? { id: 'nested-feature-disabled', status: 'problem', message: `${who} has ${disabling.join(' and ')}, which hides it from the guest`, fix: 'remove that <feature> (virsh edit), then restart the guest' }
     : { id: 'nested-feature-disabled', status: 'ok', message: 'no <feature> disables vmx or svm' });
@@ -199,7 +203,7 @@ export async function checkRunningGuest(guest: string, options: CheckRunningGues
     });
   }
 
-  const pendingRestart = definitionChanged(persistent, live);
+  const pendingRestart = definitionChanged(persistent, live, hostFiltered);
   checks.push(pendingRestart
     ? { id: 'pending-restart', status: 'problem', message: `the definition of ${who} was changed since it started and would ${predicts(persistent) ? '' : 'not '}give it vmx/svm; restart it to apply`, fix: restart }
     : { id: 'pending-restart', status: 'ok', message: 'what runs matches the definition' });
