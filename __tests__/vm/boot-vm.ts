@@ -90,11 +90,13 @@ export async function bootVm(kernel: VmKernel): Promise<VmRun> {
   ];
   const started = Date.now();
   const exitCode = await new Promise<number | null>((resolve, reject) => {
-    const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // coreutils' timeout bounds qemu even if this process dies without its exit handler (SIGKILL)
+    const bound = `${Math.ceil(VM_TIMEOUT_MS[kernel.role] / 1000) + 30}`;
+    const qemu = spawn('timeout', ['--kill-after=10', bound, 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     qemu.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     // never leave qemu running: killed at the bound, and when jest itself goes away
-    const kill = () => qemu.kill('SIGKILL');
+    const kill = () => qemu.kill('SIGTERM'); // timeout passes it on to qemu
     const timer = setTimeout(kill, VM_TIMEOUT_MS[kernel.role]);
     process.once('exit', kill);
     qemu.on('error', (error) => { clearTimeout(timer); reject(error); });
@@ -108,6 +110,22 @@ export async function bootVm(kernel: VmKernel): Promise<VmRun> {
   const seconds = Math.round((Date.now() - started) / 1000);
   writeFileSync(join(run, 'seconds'), `${seconds}\n`);
   return { results, seconds, exitCode, console: readIfExists(consoleLog) };
+}
+
+/**
+ * Boots the VM for `role` and requires that its scenarios ran to the end; a VM that stopped early fails
+ * with its kernel, the step it stopped at and the console's tail.
+ *
+ * @example
+ * beforeAll(async () => { run = await runScenarios('main'); }, VM_TIMEOUT_MS.main + 60_000);
+ */
+export async function runScenarios(role: VmKernel['role']): Promise<VmRun> {
+  const kernel = vmKernel(role);
+  const run = await bootVm(kernel);
+  if (vmFile(run, 'done') !== 'done\n') {
+    throw new Error(`the VM (${kernel.abi}) did not finish its scenarios (qemu exit ${String(run.exitCode)} after ${run.seconds} s); its trace:\n${vmFile(run, 'log')}\nconsole tail:\n${run.console.slice(-3000)}`);
+  }
+  return run;
 }
 
 function readIfExists(path: string): string {

@@ -4,17 +4,12 @@
  * VM of its own; the main kernel's verdict comes from the main boot (real-kernel.test.ts runs it too, and
  * each test file boots only its own kernel).
  */
-import { bootVm, resolvedNested, vmFile, vmKernel, vmStep, VM_TIMEOUT_MS, type VmRun } from './boot-vm.js';
+import { runScenarios, resolvedNested, vmFile, vmKernel, vmStep, VM_TIMEOUT_MS, type VmRun } from './boot-vm.js';
 
 const kernel = vmKernel('vulnerable');
 let run: VmRun;
 
-beforeAll(async () => {
-  run = await bootVm(kernel);
-  if (vmFile(run, 'done') !== 'done\n') {
-    throw new Error(`the VM (${kernel.abi}) did not finish its scenarios (qemu exit ${String(run.exitCode)} after ${run.seconds} s); its trace:\n${vmFile(run, 'log')}\nconsole tail:\n${run.console.slice(-3000)}`);
-  }
-}, VM_TIMEOUT_MS.vulnerable + 60_000);
+beforeAll(async () => { run = await runScenarios('vulnerable'); }, VM_TIMEOUT_MS.vulnerable + 60_000);
 
 interface Report { ok: boolean; checks: Array<{ id: string; status: string; message: string; fix?: string }> }
 const report = (name: string) => JSON.parse(vmStep(run, name).stdout) as Report;
