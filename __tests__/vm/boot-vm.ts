@@ -75,6 +75,8 @@ export async function bootVm(kernel: VmKernel): Promise<VmRun> {
     if (!existsSync(join(dir, file))) throw new Error(`${join(dir, file)} is missing: run bash __tests__/vm/setup.sh first (.ci/run does)`);
   }
   if (!existsSync(`/lib/modules/${kernel.abi}/modules.dep`)) throw new Error(`/lib/modules/${kernel.abi} is missing: run bash __tests__/vm/setup.sh first (.ci/run does)`);
+  // the kernel command line splits on spaces; the project share is mounted at this very path
+  if (/\s/.test(PROJECT)) throw new Error(`the VM tests cannot run from ${PROJECT}: its path holds a space`);
   const run = join(CACHE, 'runs', kernel.role);
   const results = join(run, 'results');
   rmSync(run, { recursive: true, force: true });
@@ -84,9 +86,10 @@ export async function bootVm(kernel: VmKernel): Promise<VmRun> {
     '-accel', 'tcg', '-cpu', 'max', '-m', '2048', '-smp', '2',
     '-display', 'none', '-monitor', 'none', '-no-reboot', '-nodefaults', '-serial', `file:${consoleLog}`,
     '-kernel', join(dir, 'vmlinuz'), '-initrd', join(dir, 'initramfs.cpio.gz'),
-    '-append', `console=ttyS0 panic=-1 quiet vm.role=${kernel.role} vm.script=${join(HERE, 'scenarios.sh')}`,
+    '-append', `console=ttyS0 panic=-1 quiet vm.role=${kernel.role} vm.project=${PROJECT.replace(/\/$/, '')} vm.script=${join(HERE, 'scenarios.sh')}`,
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`,
+    '-virtfs', `local,path=${PROJECT},mount_tag=project,security_model=none,readonly=on,multidevs=remap`,
   ];
   const started = Date.now();
   const exitCode = await new Promise<number | null>((resolve, reject) => {
