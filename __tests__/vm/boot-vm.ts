@@ -178,3 +178,17 @@ export function resolvedNested(modprobeC: string): string | undefined {
   const values = [...modprobeC.matchAll(/\bnested=(\S+)/g)].map((m) => m[1]);
   return values.at(-1);
 }
+
+/**
+ * Asserts that a step which reloads kvm_amd (enable-host/disable-host --reload) succeeded quietly and left
+ * the kernel and modprobe's configuration agreeing on `nested`.
+ *
+ * @example
+ * expectReloaded(vmStep(run, '20-disable-host'), '0');
+ */
+export function expectReloaded(step: VmStep, nested: '0' | '1'): void {
+  expect(step.stderr).toBe('');
+  expect(step.exit).toBe(0);
+  expect(step.nested).toBe(nested);
+  expect(resolvedNested(step.modprobeC)).toBe(nested);
+}
