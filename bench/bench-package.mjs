@@ -10,6 +10,10 @@ if (r.status !== 0) {
   process.exit(1);
 }
 const [{ size, unpackedSize, entryCount, files }] = JSON.parse(r.stdout);
+if (!files.some((f) => f.path === 'dist/cli.cjs')) {
+  report('package', ['dist/ is missing or half-built: run npm run build first (npm run bench does)']);
+  process.exit(1);
+}
 const kB = (bytes) => `${(bytes / 1024).toFixed(1)} kB`;
 const largest = [...files].sort((a, b) => b.size - a.size).slice(0, 3).map((f) => `${f.path} ${kB(f.size)}`).join(', ');
 report('package', [
