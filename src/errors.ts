@@ -77,8 +77,8 @@ export class VirshError extends VirtNestedError {
   readonly command: readonly string[];
   readonly exitCode: number | undefined;
   readonly stderr: string;
-  constructor(code: ErrorCode, message: string, details: { command: readonly string[]; exitCode?: number; stderr: string }) {
-    super(code, message);
+  constructor(code: ErrorCode, message: string, details: { command: readonly string[]; exitCode?: number; stderr: string; cause?: unknown }) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'VirshError';
     this.command = details.command;
     this.exitCode = details.exitCode;

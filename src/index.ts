@@ -36,7 +36,9 @@ export { runCommand, DEFAULT_COMMAND_TIMEOUT, type CommandOptions, type CommandR
 export type { Check, CheckStatus } from './host/report.js';
 
 export { openVirsh, withVirsh, DEFAULT_VIRSH_TIMEOUT_MS } from './virsh/session.js';
-export type { OpenVirshOptions, VirshOutput, VirshRunOptions, VirshSession } from './virsh/session.js';
+export type { OpenVirshOptions, VirshSession } from './virsh/session.js';
+export type { VirshOutput, VirshRunOptions, VirshRunner } from './virsh/runner.js';
+export type { SessionCommands } from './virsh/session-commands.js';
 export type { DomcapabilitiesOptions } from './virsh/domcapabilities.js';
 export type { HostFailure } from './virsh/each-host.js';
 export type { DefineOptions, DestroyOptions, DomainState, DumpxmlOptions, ListGuestsOptions, ShutdownOptions, UndefineOptions } from './virsh/domain-commands.js';

@@ -4,8 +4,7 @@
 
 import { XMLParser } from 'fast-xml-parser';
 import { VirshError, VirtNestedError } from '../errors.js';
-import type { VirshRunner } from './domain-commands.js';
-import type { VirshRunOptions } from './session.js';
+import type { VirshRunOptions, VirshRunner } from './runner.js';
 
 /**
  * Options of `domcapabilities`; each narrows the answer to one emulator, as in virsh.

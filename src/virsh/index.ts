@@ -4,7 +4,9 @@
  */
 
 export { openVirsh, withVirsh, DEFAULT_VIRSH_TIMEOUT_MS } from './session.js';
-export type { OpenVirshOptions, VirshOutput, VirshRunOptions, VirshSession } from './session.js';
+export type { OpenVirshOptions, VirshSession } from './session.js';
+export type { VirshOutput, VirshRunOptions, VirshRunner } from './runner.js';
+export type { SessionCommands } from './session-commands.js';
 export { cpuModesSupported } from './domcapabilities.js';
 export type { CpuModesSupported, DomcapabilitiesOptions } from './domcapabilities.js';
 export type {
