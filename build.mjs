@@ -15,7 +15,7 @@
 // dependency. The build fails otherwise.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -56,20 +56,8 @@ const common = {
   banner: { js: "import { createRequire as createRequireForCommonJs } from 'node:module'; const require = createRequireForCommonJs(import.meta.url);" },
 };
 
-const library = await build({
-  ...common,
-  entryPoints: readdirSync('src', { recursive: true })
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.startsWith(`cli${sep}`))
-    .map((file) => `src/${file.split(sep).join('/')}`),
-  outbase: 'src',
-  outdir: 'dist/lib',
-  chunkNames: 'chunks/[name]-[hash]',
-});
-checkBundled('the library', library.metafile);
-// require('virt-nested'): the same ES modules, loaded by Node's require(esm) (Node 20.19 and later), so a
-// program that both imports and requires the package gets one copy of it (one VirtNestedError class)
-writeFileSync('dist/lib/index.cjs', "'use strict';\nmodule.exports = require('./index.js');\n");
-writeFileSync('dist/lib/index.d.cts', "export * from './index.js';\n");
+/** The library's modules that the CLI imports: entries of the library's build, so dist/lib has them. */
+const libraryEntries = new Set(['src/index.ts']);
 
 /** Imports from src/cli of the library's own modules: left to dist/lib, which the package ships anyway. */
 const libraryFromDist = {
@@ -78,7 +66,9 @@ const libraryFromDist = {
     builder.onResolve({ filter: /^\.\.?\// }, ({ path, importer }) => {
       const target = resolve(dirname(importer), path);
       if (!importer.startsWith(CLI_SRC + sep) || target.startsWith(CLI_SRC + sep)) return undefined;
-      return { path: `../lib/${relative(SRC, target).split(sep).join('/')}`, external: true };
+      const module = relative(SRC, target).split(sep).join('/');
+      libraryEntries.add(`src/${module.replace(/\.js$/, '.ts')}`);
+      return { path: `../lib/${module}`, external: true };
     });
   },
 };
@@ -96,6 +86,20 @@ const cli = await build({
   plugins: [libraryFromDist],
 });
 checkBundled('the CLI', cli.metafile);
+
+const library = await build({
+  ...common,
+  // the public entry and what the CLI imports; code they share goes to chunks, so a command loads few files
+  entryPoints: [...libraryEntries].filter((entry) => existsSync(entry)),
+  outbase: 'src',
+  outdir: 'dist/lib',
+  chunkNames: 'chunks/[name]-[hash]',
+});
+checkBundled('the library', library.metafile);
+// require('virt-nested'): the same ES modules, loaded by Node's require(esm) (Node 20.19 and later), so a
+// program that both imports and requires the package gets one copy of it (one VirtNestedError class)
+writeFileSync('dist/lib/index.cjs', "'use strict';\nmodule.exports = require('./index.js');\n");
+writeFileSync('dist/lib/index.d.cts', "export * from './index.js';\n");
 
 await build({
   ...common,
