@@ -1,9 +1,9 @@
 // Build:
 // - the library in dist/lib (package.json `exports`): tsc writes the declarations; esbuild writes the
-//   code, one ES module for each module of src/ (so every path stays what it is in src/) with the code
-//   they share, the dependencies included, in dist/lib/chunks. Loading execa as its 140 separate modules
-//   cost about 250 ms of CPU at every start of the CLI; one chunk costs a tenth of that. A CommonJS entry
-//   beside them serves `require`;
+//   code, an ES module for the public index and for each module the CLI imports (at its path in src/),
+//   with the code they share, the dependencies included, in dist/lib/chunks. Loading execa as its 140
+//   separate modules cost about 250 ms of CPU at every start of the CLI; one chunk costs a tenth of that.
+//   A CommonJS entry beside them serves `require`;
 // - the CLI in dist/cli: minified ES modules, one chunk per command (loaded when that command runs), with
 //   source maps for `--debug` (without the sources, to keep the package small). They import the library
 //   from dist/lib, so there is one copy of it (one VirtNestedError class), and bundle what only the CLI
