@@ -1,114 +1,121 @@
-// Build: the library with tsc (ESM + declarations, for `exports`); the CLI as one CommonJS bundle,
-// dist/cli-bundle.cjs, run by the launcher that package.json's `bin` names, dist/cli.cjs; and the V8 code
-// cache the launcher compiles the bundle from, dist/cli-bundle.cache, made after training runs of the CLI
-// so that it holds the code they ran (see src/cli/bin.ts). Start-up time is a feature of a CLI.
+// Build:
+// - the library in dist/lib (package.json `exports`): tsc writes the declarations; esbuild writes the
+//   code, an ES module for the public index and for each module the CLI imports (at its path in src/),
+//   with the code they share, the dependencies included, in dist/lib/chunks. Loading execa as its 140
+//   separate modules cost about 250 ms of CPU at every start of the CLI; one chunk costs a tenth of that.
+//   A CommonJS entry beside them serves `require`;
+// - the CLI in dist/cli: minified ES modules, one chunk per command (loaded when that command runs), with
+//   source maps for `--debug` (without the sources, to keep the package small). They import the library
+//   from dist/lib, so there is one copy of it (one VirtNestedError class), and bundle what only the CLI
+//   uses (commander, diff);
+// - the executable, dist/cli.cjs (package.json `bin`), which starts the CLI (see src/cli/bin.ts), with its
+//   executable bit set: npm sets it on install, but not in this working tree.
+// No dependency is both bundled and installed: what the library or the CLI bundles is a devDependency, and
+// what stays external (libxml2-wasm, an ES module with a top-level await and a WebAssembly file) is a
+// dependency. The build fails otherwise.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const SRC = resolve('src');
+const CLI_SRC = resolve('src/cli');
+const INSTALLED = Object.keys(pkg.dependencies ?? {});
 
 rmSync('dist', { recursive: true, force: true });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
-const common = {
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  // ESM with a top-level await: imported at run time through the launcher (src/lint/import-libxml2.ts)
-  external: ['libxml2-wasm'],
-  legalComments: 'none',
-  logLevel: 'warning',
-};
-await build({ ...common, entryPoints: { 'cli-bundle': 'src/cli/bundle.ts' }, define: { VIRT_NESTED_VERSION: JSON.stringify(version) } });
-await build({ ...common, entryPoints: { cli: 'src/cli/bin.ts' }, banner: { js: '#!/usr/bin/env node' } });
-
-/** What `virsh domcapabilities` prints for a TCG guest, shortened: set-cpu reads one for each guest type. */
-const DOMCAPABILITIES = `<domainCapabilities>
-  <path>/usr/bin/qemu-system-x86_64</path>
-  <domain>qemu</domain>
-  <machine>pc-i440fx-7.2</machine>
-  <arch>x86_64</arch>
-  <vcpu max='255'/>
-  <os supported='yes'>
-    <enum name='firmware'/>
-    <loader supported='yes'>
-      <enum name='type'>
-        <value>rom</value>
-        <value>pflash</value>
-      </enum>
-    </loader>
-  </os>
-  <cpu>
-    <mode name='host-passthrough' supported='no'/>
-    <mode name='maximum' supported='yes'>
-      <enum name='maximumMigratable'>
-        <value>on</value>
-        <value>off</value>
-      </enum>
-    </mode>
-    <mode name='host-model' supported='yes'>
-      <model fallback='forbid'>EPYC</model>
-      <vendor>AMD</vendor>
-      <feature policy='require' name='hypervisor'/>
-      <feature policy='disable' name='svm'/>
-    </mode>
-    <mode name='custom' supported='yes'>
-      <model usable='yes' vendor='Intel'>qemu64</model>
-      <model usable='no' vendor='AMD'>EPYC</model>
-    </mode>
-  </cpu>
-  <devices>
-    <disk supported='yes'>
-      <enum name='diskDevice'>
-        <value>disk</value>
-        <value>cdrom</value>
-      </enum>
-    </disk>
-  </devices>
-  <features>
-    <gic supported='no'/>
-    <sev supported='no'/>
-  </features>
-</domainCapabilities>
-`;
 
 /**
- * Runs the CLI in this process on the work a user gives it most (set-cpu on a file, and on a guest of
- * libvirt's test driver, which keeps nothing once the connection closes), with its output thrown away,
- * reads a domcapabilities document as set-cpu does, then writes the code cache of every function that
- * ran. Without virsh the second run fails at once; the cache then holds less, and the CLI is only
- * slower to start.
+ * Fails the build when a bundle holds a package that a user's install also gets: one that package-lock.json
+ * does not mark `dev` (a dependency, or a package a dependency needs).
  */
-async function makeCodeCache() {
-  const require = createRequire(import.meta.url);
-  const { loadBundle, writeCodeCache } = require('./dist/cli.cjs');
-  const loaded = loadBundle({ useCache: false });
-  const dir = mkdtempSync(join(tmpdir(), 'virt-nested-build-'));
-  try {
-    const domain = "<domain type='kvm'>\n  <name>vn-train</name>\n  <memory unit='MiB'>48</memory>\n  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n  <devices>\n  </devices>\n</domain>\n";
-    writeFileSync(join(dir, 'domain.xml'), domain);
-    writeFileSync(join(dir, 'node.xml'), `<node>\n${domain
-      .replace("type='kvm'", "type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'")
-      .replace('</domain>', '  <test:runstate>5</test:runstate>\n</domain>')}</node>\n`);
-    const io = {
-      stdout: () => undefined,
-      stderr: () => undefined,
-      env: { ...process.env, VIRT_NESTED_BACKUP_DIR: join(dir, 'backups') },
-      isTTY: false,
-      stderrIsTTY: false,
-    };
-    await loaded.bundle.main(['set-cpu', '--file', join(dir, 'domain.xml'), '--mode', 'host-model', '--diff'], io);
-    await loaded.bundle.main(['set-cpu', 'vn-train', '--mode', 'host-model', '-c', `test://${join(dir, 'node.xml')}`], io);
-    loaded.bundle.cpuModesSupported(DOMCAPABILITIES);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+function checkBundled(what, metafile) {
+  const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
+  const bundled = new Set(Object.keys(metafile.inputs)
+    .map((input) => /(?:^|\/)(node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1])
+    .filter((path) => path !== undefined));
+  for (const path of bundled) {
+    if (lock.packages[path]?.dev !== true) {
+      throw new Error(`build: ${what} bundles ${path.slice('node_modules/'.length)}, which users install too: make it a devDependency, or leave it external`);
+    }
   }
-  writeCodeCache(loaded);
 }
 
-await makeCodeCache();
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  splitting: true,
+  external: INSTALLED,
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+  // CommonJS dependencies (commander, cross-spawn under execa) call require(): give these ES modules one
+  banner: { js: "import { createRequire as createRequireForCommonJs } from 'node:module'; const require = createRequireForCommonJs(import.meta.url);" },
+};
+
+/** The library's modules that the CLI imports: entries of the library's build, so dist/lib has them. */
+const libraryEntries = new Set(['src/index.ts']);
+
+/** Imports from src/cli of the library's own modules: left to dist/lib, which the package ships anyway. */
+const libraryFromDist = {
+  name: 'library-from-dist',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\.?\// }, ({ path, importer }) => {
+      const target = resolve(dirname(importer), path);
+      if (!importer.startsWith(CLI_SRC + sep) || target.startsWith(CLI_SRC + sep)) return undefined;
+      const module = relative(SRC, target).split(sep).join('/');
+      libraryEntries.add(`src/${module.replace(/\.js$/, '.ts')}`);
+      return { path: `../lib/${module}`, external: true };
+    });
+  },
+};
+
+const define = { VIRT_NESTED_VERSION: JSON.stringify(pkg.version) };
+const cli = await build({
+  ...common,
+  entryPoints: { bundle: 'src/cli/bundle.ts' },
+  outdir: 'dist/cli',
+  chunkNames: '[name]-[hash]',
+  minify: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  define,
+  plugins: [libraryFromDist],
+});
+checkBundled('the CLI', cli.metafile);
+
+const library = await build({
+  ...common,
+  // the public entry and what the CLI imports; code they share goes to chunks, so a command loads few files
+  entryPoints: [...libraryEntries].filter((entry) => existsSync(entry)),
+  outbase: 'src',
+  outdir: 'dist/lib',
+  chunkNames: 'chunks/[name]-[hash]',
+});
+checkBundled('the library', library.metafile);
+// require('virt-nested'): the same ES modules, loaded by Node's require(esm) (Node 20.19 and later), so a
+// program that both imports and requires the package gets one copy of it (one VirtNestedError class)
+writeFileSync('dist/lib/index.cjs', "'use strict';\nmodule.exports = require('./index.js');\n");
+writeFileSync('dist/lib/index.d.cts', "export * from './index.js';\n");
+
+await build({
+  ...common,
+  entryPoints: { cli: 'src/cli/bin.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  splitting: false,
+  minify: true,
+  define,
+  banner: { js: '#!/usr/bin/env node' },
+  plugins: [{
+    name: 'cli-entry',
+    setup(builder) {
+      builder.onResolve({ filter: /^\.\/bundle\.js$/ }, () => ({ path: './cli/bundle.js', external: true }));
+    },
+  }],
+});
+chmodSync(pkg.bin['virt-nested'], 0o755);

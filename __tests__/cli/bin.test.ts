@@ -1,35 +1,21 @@
 /**
- * The launcher (`dist/cli.cjs`, from src/cli/bin.ts): it runs the bundle from the code cache the build made,
- * and from nothing but the bundle's own bytes when that cache does not fit them. Each case runs in a fresh
- * `node` without flags, as a user's does (V8 takes a code cache only under the flags it was made with).
+ * The executable (`dist/cli.cjs`, from src/cli/bin.ts) as the build leaves it: it runs as a user runs it,
+ * answers `--version` without loading the CLI, maps `--debug` stack traces to src/, and turns on Node's
+ * compile cache where Node has one. It needs `npm run build` first (npm test does that).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../e2e/run-cli.js';
 
-const DIST = join(ROOT, 'dist');
-const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+const BIN = join(ROOT, pkg.bin['virt-nested'] as string);
 
-/** Loads the bundle through the launcher in `dir`, and prints whether the cache was used and the version. */
-function load(dir: string): { status: number | null; stdout: string; stderr: string } {
-  const script = [
-    `const { loadBundle } = require(${JSON.stringify(join(dir, 'cli.cjs'))});`,
-    'const { bundle, cacheUsed } = loadBundle();',
-    "const io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), env: process.env, isTTY: false };",
-    "bundle.main(['--version'], io).then((code) => { console.log(`cacheUsed=${cacheUsed} exit=${code}`); });",
-  ].join('\n');
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A copy of the launcher, the bundle and its cache in a fresh directory, for changing one of them. */
-function copyOfDist(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vn-launcher-'));
-  for (const file of ['cli.cjs', 'cli-bundle.cjs', 'cli-bundle.cache']) copyFileSync(join(DIST, file), join(dir, file));
-  return dir;
+function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(file, args, { cwd: ROOT, encoding: 'utf8', env, input: '' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, error: r.error?.message };
 }
 
 let dirs: string[] = [];
@@ -37,75 +23,69 @@ afterEach(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   dirs = [];
 });
-const fresh = () => {
-  const dir = copyOfDist();
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vn-bin-'));
   dirs.push(dir);
   return dir;
 };
 
-test('the built CLI runs from the code cache the build made for it', () => {
-  expect(load(DIST)).toEqual({ status: 0, stdout: `${version}\ncacheUsed=true exit=0\n`, stderr: '' });
+test('the bin is executable as built, starts with a shebang, and runs without node on the command line', () => {
+  expect(statSync(BIN).mode & 0o111).toBe(0o111);
+  expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  expect(run(BIN, ['--version'])).toEqual({ status: 0, stdout: `${pkg.version}\n`, stderr: '', error: undefined });
 });
 
-test('the cache begins with the SHA-256 of the bundle bytes followed by V8\'s data', () => {
-  const cache = readFileSync(join(DIST, 'cli-bundle.cache'));
-  const bundle = readFileSync(join(DIST, 'cli-bundle.cjs'));
-  expect(cache.length).toBeGreaterThan(32);
-  expect(cache.subarray(0, 32).toString('hex')).toBe(createHash('sha256').update(bundle).update(cache.subarray(32)).digest('hex'));
+test('npx virt-nested --version runs the project\'s own bin after the build', () => {
+  const env = { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' };
+  expect(run('npx', ['virt-nested', '--version'], env)).toEqual({ status: 0, stdout: `${pkg.version}\n`, stderr: '', error: undefined });
+}, 60_000);
+
+test('--version and -V load nothing but the bin itself: a copy of it alone answers them', () => {
+  const alone = join(tempDir(), 'cli.cjs');
+  copyFileSync(BIN, alone);
+  for (const flag of ['--version', '-V']) {
+    expect(run(process.execPath, [alone, flag])).toEqual({ status: 0, stdout: `${pkg.version}\n`, stderr: '', error: undefined });
+  }
+  // anything else needs the CLI beside it
+  expect(run(process.execPath, [alone, '--help']).stderr).toContain("Cannot find module '");
 });
 
-test('an edited bundle of the same length runs as edited: the old cache is not used', () => {
-  const dir = fresh();
-  const file = join(dir, 'cli-bundle.cjs');
-  const source = readFileSync(file, 'utf8');
-  const other = version.replace(/\d/g, (digit) => String((Number(digit) + 1) % 10));
-  const edited = source.replaceAll(JSON.stringify(version), JSON.stringify(other));
-  expect(edited.length).toBe(source.length);
-  expect(edited).not.toBe(source);
-  writeFileSync(file, edited);
-  expect(load(dir)).toEqual({ status: 0, stdout: `${other}\ncacheUsed=false exit=0\n`, stderr: '' });
-});
-
-test('a cache damaged inside V8\'s data is not handed to V8 (which would crash on it), and the bundle still runs', () => {
-  const dir = fresh();
-  const file = join(dir, 'cli-bundle.cache');
-  const cache = readFileSync(file);
-  const middle = Math.floor(cache.length / 2);
-  cache.fill(0x5a, middle, middle + 64);
-  writeFileSync(file, cache);
-  expect(load(dir)).toEqual({ status: 0, stdout: `${version}\ncacheUsed=false exit=0\n`, stderr: '' });
-  expect(spawnSync(process.execPath, [join(dir, 'cli.cjs'), '--version'], { encoding: 'utf8' })).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: '' });
-});
-
-test('a truncated cache is not used, and the bundle still runs', () => {
-  const dir = fresh();
-  const file = join(dir, 'cli-bundle.cache');
-  writeFileSync(file, readFileSync(file).subarray(0, 1000));
-  expect(load(dir)).toEqual({ status: 0, stdout: `${version}\ncacheUsed=false exit=0\n`, stderr: '' });
-});
-
-test('an intact cache that V8 refuses (made by another V8 or with other flags) is not used, and the bundle still runs', () => {
-  const dir = fresh();
-  const file = join(dir, 'cli-bundle.cache');
-  const data = Buffer.from(readFileSync(file).subarray(32));
-  // V8's header (magic number, version and flag hashes) comes first; V8 checks it before reading on
-  data.fill(0x5a, 0, 16);
-  const bundle = readFileSync(join(dir, 'cli-bundle.cjs'));
-  writeFileSync(file, Buffer.concat([createHash('sha256').update(bundle).update(data).digest(), data]));
-  expect(load(dir)).toEqual({ status: 0, stdout: `${version}\ncacheUsed=false exit=0\n`, stderr: '' });
-});
-
-test('without a cache file the bundle runs, compiled as usual', () => {
-  const dir = fresh();
-  rmSync(join(dir, 'cli-bundle.cache'));
-  expect(load(dir)).toEqual({ status: 0, stdout: `${version}\ncacheUsed=false exit=0\n`, stderr: '' });
-});
-
-test('the bin itself runs the CLI on its arguments and exits with its code', () => {
-  const r = spawnSync(process.execPath, [join(DIST, 'cli.cjs'), 'no-such-command'], { encoding: 'utf8' });
-  expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+test('the bin runs the CLI on its arguments and exits with its code', () => {
+  expect(run(process.execPath, [BIN, 'no-such-command'])).toEqual({
     status: 2,
     stdout: '',
     stderr: "virt-nested: unknown command 'no-such-command'; run with --help for usage\n",
+    error: undefined,
   });
+});
+
+test('--debug stack traces point into src/ through the source maps, not into the minified bundle', () => {
+  const plain = run(process.execPath, [BIN, 'lint', '/nonexistent/vn-bin-test']);
+  expect(plain).toEqual({ status: 2, stdout: '', stderr: 'virt-nested: /nonexistent/vn-bin-test does not exist\n', error: undefined });
+  const debug = run(process.execPath, [BIN, 'lint', '/nonexistent/vn-bin-test', '--debug']);
+  expect(debug.status).toBe(2);
+  const frames = debug.stderr.split('\n').filter((line) => /^\s+at /.test(line));
+  expect(frames.some((line) => line.includes(`${join(ROOT, 'src/cli/main.ts')}:`))).toBe(true);
+  expect(frames.filter((line) => line.includes('/dist/cli/'))).toEqual([]);
+});
+
+test('the bin turns on Node\'s compile cache where Node has one (22.1 and later), and only there', () => {
+  const tmp = tempDir();
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+  delete env['NODE_COMPILE_CACHE'];
+  delete env['NODE_DISABLE_COMPILE_CACHE'];
+  const cached = run(process.execPath, [BIN, 'set-cpu', '--file', join(ROOT, 'fixtures/lint/cpu-missing.xml'), '--mode', 'host-model'], env);
+  expect(cached.status).toBe(0);
+  const nodeHasCache = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+  const cacheDir = join(tmp, 'node-compile-cache');
+  expect(existsSync(cacheDir)).toBe(nodeHasCache);
+  if (nodeHasCache) expect(readdirSync(cacheDir).length).toBeGreaterThan(0);
+});
+
+test('the build leaves no V8 code cache and no launcher of its own: dist holds the bin, the CLI chunks and the library', () => {
+  expect(readdirSync(join(ROOT, 'dist')).sort()).toEqual(['cli', 'cli.cjs', 'lib']);
+  const chunks = readdirSync(join(ROOT, 'dist/cli'));
+  expect(chunks.filter((file) => !/\.js(\.map)?$/.test(file))).toEqual([]);
+  expect(chunks).toContain('bundle.js');
+  expect(readFileSync(BIN, 'utf8')).not.toContain('cachedData');
 });

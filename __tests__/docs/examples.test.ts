@@ -54,6 +54,14 @@ describe('docs/examples/set-cpu-templates.mjs', () => {
     expect(readdirSync(join(dir, 'templates')).sort()).toEqual([...TEMPLATES].sort());
   });
 
+  test('without arguments, with a wrong mode or a missing directory: one sentence of usage, exit 2, nothing printed on stdout', () => {
+    const usage = 'usage: node set-cpu-templates.mjs DIR [host-model|host-passthrough] gives every domain XML template in DIR a CPU that exposes virtualization (default host-model).\n';
+    const result = (r: ReturnType<typeof run>) => ({ status: r.status, stdout: r.stdout, stderr: r.stderr });
+    expect(result(run())).toEqual({ status: 2, stdout: '', stderr: usage });
+    expect(result(run('templates', 'custom'))).toEqual({ status: 2, stdout: '', stderr: usage });
+    expect(result(run('no-such-dir'))).toEqual({ status: 2, stdout: '', stderr: `no-such-dir: cannot read this directory (ENOENT); ${usage}` });
+  });
+
   test('a second run changes nothing; lint then finds only what the script cannot fix', () => {
     const before = TEMPLATES.map(read);
     const again = run('templates');
@@ -75,8 +83,22 @@ describe('docs/examples/lint-templates.yml', () => {
     const at = (line: string) => text.split('\n').findIndex((l) => l.trim() === line);
     expect(at('- uses: actions/checkout@v4')).toBeGreaterThan(-1);
     expect(at('- uses: actions/checkout@v4')).toBeLessThan(at('- uses: actions/setup-node@v4'));
-    expect(at('- uses: actions/setup-node@v4')).toBeLessThan(at('- run: npm ci'));
-    expect(at('- run: npm ci')).toBeLessThan(at('- run: npx virt-nested lint templates/ --format github'));
+    expect(at('- uses: actions/setup-node@v4')).toBeLessThan(at('- run: npm ci && npm install -g .'));
+    expect(at('- run: npm ci && npm install -g .')).toBeLessThan(at('- run: npx virt-nested lint templates/ --format github'));
+  });
+
+  test('installs virt-nested from its repository, the way the README does, never from the npm registry', () => {
+    expect(runs).toEqual([
+      'sudo apt-get update && sudo apt-get install -y --no-install-recommends libvirt-clients',
+      'git clone --depth 1 https://github.com/virt-nested/virt-nested.git "$RUNNER_TEMP/virt-nested"',
+      'npm ci && npm install -g .',
+      'npx virt-nested lint templates/ --format github',
+    ]);
+    expect(text).toContain("      - run: npm ci && npm install -g .\n        working-directory: ${{ runner.temp }}/virt-nested\n");
+    const { repository } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { repository: { url: string } };
+    expect(repository.url).toBe('git+https://github.com/virt-nested/virt-nested.git');
+    const setUp = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(setUp).toContain('```sh\nsudo npm install -g .\n```');
   });
 
   test('asks for a Node that package.json engines accepts', () => {

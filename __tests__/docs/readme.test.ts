@@ -15,13 +15,17 @@ const section = (title: string) => {
   return readme.slice(start, end < 0 ? undefined : end);
 };
 
-test('the set-up commands: install and a first real run, and the tests with .ci/run', () => {
+test('the set-up: two commands, the main job and the tests; and how virt-nested gets on PATH', () => {
   const setUp = section('Set up');
-  expect(setUp).toContain('```sh\nnpm install && npx virt-nested --help\n```');
-  expect(setUp).toContain('```sh\nnpx virt-nested set-cpu --file fixtures/lint/cpu-missing.xml --mode host-model --diff\n```');
-  expect(setUp).toContain('```sh\nnpm test\n```');
-  expect(setUp).toContain('```sh\nsudo .ci/run\n```');
+  const blocks = [...setUp.matchAll(/```sh\n([^]*?)```/g)].map((m) => m[1]);
+  expect(blocks).toEqual([
+    'npm install && npx virt-nested set-cpu --file fixtures/lint/cpu-missing.xml --mode host-model --diff\n',
+    'sudo .ci/run\n',
+    'npm test -- __tests__/cpu\n',
+    'sudo npm install -g .\n',
+  ]);
   expect(setUp).toMatch(/libvirtd/);
+  expect(setUp).toContain('`sudo virt-nested enable-host`');
 });
 
 test('the backup directories are the ones defaultBackupDir picks, in its order', () => {

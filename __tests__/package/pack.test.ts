@@ -7,7 +7,7 @@
  * half-written dist/. It needs `npm run build` first (npm test does that).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ROOT } from '../e2e/run-cli.js';
@@ -38,12 +38,13 @@ const describeResult = (r: SpawnSyncReturns<string>) => ({ status: r.status, std
 let work: string;
 let tarball: string;
 let packed: string[];
+let packedSize: number;
 let app: string;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'vn-pack-'));
   const stage = join(work, 'stage');
-  const skipped = new Set(['node_modules', '.git', 'coverage', 'docs/api', 'bench/results']);
+  const skipped = new Set(['node_modules', '.git', 'coverage', 'docs/api', 'bench/results', '.ci/cache']);
   cpSync(ROOT, stage, { recursive: true, filter: (source) => !skipped.has(relative(ROOT, source)) && !source.endsWith('.tgz') });
   for (const built of ['dist/cli.cjs', 'dist/lib/index.js', 'dist/lib/index.d.ts']) {
     if (!existsSync(join(stage, built))) throw new Error(`${built} is missing: run npm run build first`);
@@ -53,10 +54,11 @@ beforeAll(() => {
 
   const pack = run('npm', ['pack', '--json', '--pack-destination', work], stage);
   expect(describeResult(pack)).toEqual({ status: 0, stderr: expect.any(String) });
-  const [result] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  const [result] = JSON.parse(pack.stdout) as Array<{ filename: string; size: number; files: Array<{ path: string }> }>;
   if (!result) throw new Error('npm pack printed no result');
   tarball = join(work, result.filename);
   packed = result.files.map((f) => f.path).sort();
+  packedSize = result.size;
 
   app = join(work, 'app');
   mkdirSync(app);
@@ -72,10 +74,36 @@ afterAll(() => {
 });
 
 test('the tarball holds the build, the docs, LICENSE and CHANGELOG, and no tests, fixtures, sources or benchmarks', () => {
-  expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/cli.cjs', 'dist/cli-bundle.cjs', 'dist/cli-bundle.cache', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'docs/how-to-nested.md', 'docs/lint-rules.md']));
+  expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/cli.cjs', 'dist/cli/bundle.js', 'dist/cli/bundle.js.map', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/index.cjs', 'dist/lib/index.d.cts', 'docs/how-to-nested.md', 'docs/lint-rules.md']));
   expect(packed.filter((path) => /^(__tests__|fixtures|src|bench|\.ci|node_modules|docs\/api)\//.test(path))).toEqual([]);
   expect(packed.filter((path) => /\.(tgz|tsbuildinfo)$|^(tsconfig|jest\.config|build\.mjs|typedoc\.json)/.test(path))).toEqual([]);
   expect(readFileSync(join(app, 'node_modules/virt-nested/dist/cli.cjs'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+});
+
+test('the tarball is under 300 kB, with no V8 code cache, and its source maps carry no sources', () => {
+  expect(packedSize).toBeLessThan(300 * 1024);
+  expect(packed.filter((path) => /\.cache$|cli-bundle/.test(path))).toEqual([]);
+  const maps = packed.filter((path) => path.endsWith('.map'));
+  expect(maps.length).toBeGreaterThan(0);
+  for (const map of maps) {
+    const { sourcesContent } = JSON.parse(readFileSync(join(app, 'node_modules/virt-nested', map), 'utf8')) as { sourcesContent?: unknown };
+    expect({ map, sourcesContent }).toEqual({ map, sourcesContent: undefined });
+  }
+});
+
+test('no dependency is both bundled and installed: the one installed is libxml2-wasm, the library carries the others', () => {
+  const installed = JSON.parse(readFileSync(join(app, 'node_modules/virt-nested/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  expect(Object.keys(installed.dependencies)).toEqual(['libxml2-wasm']);
+  const code = packed.filter((path) => path.endsWith('.js')).map((path) => readFileSync(join(app, 'node_modules/virt-nested', path), 'utf8')).join('\n');
+  // esbuild marks where each bundled file begins: `// …node_modules/NAME/…` (the CLI is minified, the library not)
+  const bundled = new Set([...code.matchAll(/^\/\/ (?:\S*\/)?node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map((m) => m[1]));
+  // what a user's install gets: the package and its one dependency, and neither is bundled
+  const userInstall = readdirSync(join(app, 'node_modules')).filter((name) => !name.startsWith('.')).sort();
+  expect(userInstall).toEqual(['libxml2-wasm', 'virt-nested']);
+  expect([...bundled].filter((name) => userInstall.includes(name as string))).toEqual([]);
+  expect(['execa', 'fast-xml-parser'].filter((name) => !bundled.has(name))).toEqual([]);
+  // the CLI imports the library's own files: one copy of it
+  expect(code).toMatch(/from"\.\.\/lib\/[\w/-]+\.js"/);
 });
 
 test('package.json states the Node versions supported, the bin and the files', () => {
@@ -121,6 +149,30 @@ test('an ES module imports the library by its name and uses it', () => {
       'true XML_NOT_DOMAIN\n',
   );
 });
+
+test('a CommonJS program requires the package by its name and gets the same library', () => {
+  writeFileSync(join(app, 'use.cjs'), [
+    "const virtNested = require('virt-nested');",
+    "const { parseDomain, setCpuMode, serializeDomain, VirtNestedError } = virtNested;",
+    "const next = setCpuMode(parseDomain(\"<domain type='kvm'><name>web-1</name></domain>\"), 'host-passthrough');",
+    'console.log(serializeDomain(next));',
+    "try { setCpuMode(next, 'custom'); } catch (e) { console.log(e instanceof VirtNestedError, e.code); }",
+    "import('virt-nested').then((esm) => console.log(esm.VirtNestedError === VirtNestedError));",
+    '',
+  ].join('\n'));
+  const r = run(process.execPath, ['use.cjs'], app);
+  expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+    status: 0,
+    stdout: "<domain type='kvm'><name>web-1</name><cpu mode='host-passthrough' check='partial'/></domain>\ntrue USAGE\ntrue\n",
+    stderr: '',
+  });
+});
+
+test('@arethetypeswrong/cli finds no problem in the tarball (types for import and require, under node10, node16 and bundlers)', () => {
+  const r = run(process.execPath, [join(ROOT, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball, '--format', 'json'], work);
+  const report = JSON.parse(r.stdout) as { problems?: unknown; analysis?: { problems?: unknown[] } };
+  expect({ status: r.status, problems: report.problems, analysis: report.analysis?.problems }).toEqual({ status: 0, problems: {}, analysis: [] });
+}, 60_000);
 
 test('TypeScript (NodeNext) resolves the types: a correct program compiles and runs, a wrong call is an error', () => {
   writeFileSync(join(app, 'use.ts'), [

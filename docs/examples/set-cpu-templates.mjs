@@ -3,18 +3,30 @@
 // <cpu mode='host-model' check='partial'/> (or host-passthrough). Only <cpu> changes in each file;
 // files that are already right are not touched, files that are not domain XML are reported.
 //
-//   node set-cpu-templates.mjs [DIR] [host-model|host-passthrough]
+//   node set-cpu-templates.mjs DIR [host-model|host-passthrough]
 //
-// Exit code 0 when every template is right now, 1 when some file could not be used.
+// Exit code 0 when every template is right now, 1 when some file could not be used, 2 for a usage error.
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainXmlError, parseDomain, serializeDomain, setCpuMode } from 'virt-nested';
 
-const [dir = 'templates', mode = 'host-model'] = process.argv.slice(2);
+const USAGE = 'usage: node set-cpu-templates.mjs DIR [host-model|host-passthrough] gives every domain XML template in DIR a CPU that exposes virtualization (default host-model).';
+const [dir, mode = 'host-model', ...extra] = process.argv.slice(2);
+if (dir === undefined || extra.length > 0 || !['host-model', 'host-passthrough'].includes(mode)) {
+  console.error(USAGE);
+  process.exit(2);
+}
 const describe = (cpu) => (cpu ? `mode='${cpu.mode ?? 'custom'}' check='${cpu.check ?? ''}'` : 'no <cpu>');
 
 let unusable = 0;
-const names = (await readdir(dir)).filter((name) => name.endsWith('.xml')).sort();
+let entries;
+try {
+  entries = await readdir(dir);
+} catch (error) {
+  console.error(`${dir}: cannot read this directory (${error.code}); ${USAGE}`);
+  process.exit(2);
+}
+const names = entries.filter((name) => name.endsWith('.xml')).sort();
 for (const name of names) {
   const path = join(dir, name);
   const text = await readFile(path, 'utf8');

@@ -31,15 +31,22 @@ export interface ApplyCpuModeOptions {
   /** What to do with vmx/svm `<feature>`s (see `setCpuMode`); default 'keep'. */
   readonly nested?: NestedPolicy;
   readonly env?: NodeJS.ProcessEnv;
+  /** The clock, for the backup's time stamp; `new Date()` when not given. */
   readonly now?: () => Date;
   /** Where the new definition is written (in a fresh 0700 directory, removed after) for `virsh define --file`; default `os.tmpdir()`. */
   readonly tmpDir?: string;
   /**
    * A last change to the edited XML before it is defined. For tests and experts: whatever it returns
    * goes through the same define, verification and rollback.
+   *
+   * @internal
    */
   readonly transform?: (xml: string) => string;
-  /** Called between the first read and the compare-and-swap re-read (tests use it to race the workflow). */
+  /**
+   * Called between the first read and the compare-and-swap re-read (tests use it to race the workflow).
+   *
+   * @internal
+   */
   readonly beforeRecheck?: () => Promise<void>;
 }
 

@@ -1,15 +1,8 @@
 /**
- * The entry of the CLI bundle (`dist/cli-bundle.cjs`): the launcher, `bin.ts`, loads it, lends it an
- * `import()` and calls `run`. The build's training runs call `main` with an io of their own, and
- * `cpuModesSupported`.
+ * The entry of the CLI bundle (`dist/cli/bundle.js`): the executable, `bin.ts`, imports it and calls `run`.
+ * Each command's module is a chunk of its own, loaded when that command runs (see `main.ts`).
  */
 import { main } from './main.js';
-
-export { main };
-/** For the build's training runs, which meet no domcapabilities: libvirt's test driver has none. */
-export { cpuModesSupported } from '../virsh/domcapabilities.js';
-/** For the launcher, which lends the bundle its `import()`. */
-export { lendImport } from '../lint/import-libxml2.js';
 
 /**
  * Runs the CLI on the process's own arguments and streams, and sets the process's exit code.

@@ -53,7 +53,11 @@ export interface EnableHostOptions {
   readonly uri?: string;
   /** The caller's user id; `process.getuid()` when not given. Anything but 0 is refused. */
   readonly uid?: number;
-  /** The file system written through; `node:fs/promises` when not given. */
+  /**
+   * The file system written through; `node:fs/promises` when not given. For tests, which inject failures.
+   *
+   * @internal
+   */
   readonly fs?: AtomicWriteFs;
 }
 

@@ -9,6 +9,7 @@ import { suppressionsOf } from './suppress.js';
 
 /** What validates a document against libvirt's schema (see `schema.ts`). */
 export interface SchemaValidator {
+  /** The schema's problems in `xml`, each at a 1-based line and column; none when it is valid. */
   validate(xml: string): ReadonlyArray<{ readonly line: number; readonly column: number; readonly message: string; readonly path?: string }>;
 }
 

@@ -28,6 +28,7 @@ export interface LintRule {
   readonly severity: LintSeverity;
   /** One line for `docs/lint-rules.md` and `--help`. */
   readonly description: string;
+  /** The rule's findings on one parsed domain; none when it holds. */
   check(domain: Domain, context: RuleContext): RuleFinding[];
 }
 
