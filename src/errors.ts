@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'NOT_PERMITTED'
   | 'HOST_UNSUPPORTED'
   | 'GUESTS_RUNNING'
+  | 'KERNEL_VULNERABLE'
   | 'ABORTED'
   | 'INTERNAL';
 
@@ -134,6 +135,7 @@ const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DEFINE_FAILED',
   'VERIFY_FAILED',
   'GUESTS_RUNNING',
+  'KERNEL_VULNERABLE',
   'HOST_UNSUPPORTED',
 ]);
 

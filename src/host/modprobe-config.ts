@@ -4,10 +4,9 @@
  * line continuations, `#` comment lines, `kvm-intel` and `kvm_intel` the same module; then
  * `module.param=value` words of the kernel command line. modprobe passes a module all its
  * `options`, in that order, and for a repeated parameter the kernel keeps the last value.
+ * Pure: the files are read by `modprobe-files.ts`.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import type { KvmModule } from './cpuinfo.js';
-import { pathInRoot, readTextIfExists } from './root-files.js';
+import { posix } from 'node:path';
 
 /**
  * The directories modprobe reads, highest priority first (kmod's own order).
@@ -233,37 +232,52 @@ export function kernelBool(value: string | undefined): boolean | undefined {
 }
 
 /**
- * Reads the configuration files under `root` in the order modprobe reads them.
+ * Whether modprobe reads a file of this name from its directories: `*.conf` (and the old `*.alias`),
+ * not hidden.
  *
  * @example
- * const files = await readModprobeFiles('/'); // [{ path: '/etc/modprobe.d/kvm.conf', text: '…' }, …]
+ * isModprobeFileName('kvm.conf'); // true
+ * isModprobeFileName('.kvm.conf.123.tmp'); // false
  */
-export async function readModprobeFiles(root: string): Promise<ModprobeFile[]> {
-  const chosen = new Map<string, string>();
-  for (const directory of MODPROBE_DIRECTORIES) {
-    let names: string[];
-    try {
-      names = await readdir(pathInRoot(root, directory));
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      if (name.startsWith('.') || !(name.endsWith('.conf') || name.endsWith('.alias'))) continue;
-      if (name.length < 6 || chosen.has(name)) continue;
-      const path = `${directory}/${name}`;
-      const isDirectory = await stat(pathInRoot(root, path)).then((s) => s.isDirectory(), () => false);
-      if (!isDirectory) chosen.set(name, path);
-    }
+export function isModprobeFileName(name: string): boolean {
+  return !name.startsWith('.') && name.length >= 6 && (name.endsWith('.conf') || name.endsWith('.alias'));
+}
+
+function priorityOf(path: string): number {
+  const index = MODPROBE_DIRECTORIES.indexOf(posix.dirname(path));
+  return index < 0 ? MODPROBE_DIRECTORIES.length : index;
+}
+
+/**
+ * The files modprobe reads, out of files of any of its directories, in the order it reads them: a
+ * name in a directory of higher priority hides the same name further down (so `/etc/modprobe.d/x.conf`
+ * hides `/usr/lib/modprobe.d/x.conf`), and the rest is sorted by name. The one place this rule lives:
+ * reading a machine and planning a change both go through it.
+ *
+ * @example
+ * effectiveModprobeFiles([{ path: '/lib/modprobe.d/kvm.conf', text: 'a' }, { path: '/etc/modprobe.d/kvm.conf', text: 'b' }]);
+ * // [{ path: '/etc/modprobe.d/kvm.conf', text: 'b' }]
+ */
+export function effectiveModprobeFiles(files: readonly ModprobeFile[]): ModprobeFile[] {
+  const chosen = new Map<string, ModprobeFile>();
+  for (const file of files) {
+    const name = posix.basename(file.path);
+    const held = chosen.get(name);
+    if (held === undefined || priorityOf(file.path) < priorityOf(held.path)) chosen.set(name, file);
   }
-  const names = [...chosen.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const files: ModprobeFile[] = [];
-  for (const name of names) {
-    const path = chosen.get(name) as string;
-    // A name masked by a link to /dev/null, or one that cannot be read, gives modprobe nothing.
-    const text = await readFile(pathInRoot(root, path), 'utf8').catch(() => '');
-    files.push({ path, text });
-  }
-  return files;
+  return [...chosen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, file]) => file);
+}
+
+/**
+ * Where a change to a modprobe file is written: files below `/etc` belong to packages, which would
+ * put them back on an upgrade, so an `/etc/modprobe.d` file of the same name hides them instead.
+ *
+ * @example
+ * editablePathFor('/usr/lib/modprobe.d/zz-vendor.conf'); // '/etc/modprobe.d/zz-vendor.conf'
+ */
+export function editablePathFor(path: string): string {
+  const directory = posix.dirname(path);
+  return directory === '/usr/lib/modprobe.d' || directory === '/lib/modprobe.d' ? `/etc/modprobe.d/${posix.basename(path)}` : path;
 }
 
 /**
@@ -352,19 +366,6 @@ export function persistentNestedFrom(settings: readonly ModuleParameter[]): Pers
   if (source === undefined) return { verdict: 'unset', value: undefined, source: undefined, settings };
   const bool = kernelBool(source.value);
   return { verdict: bool === undefined ? 'invalid' : bool ? 'on' : 'off', value: source.value, source, settings };
-}
-
-/**
- * Reads what the next load of `module` will get for `nested` on the machine under `root`: the
- * modprobe.d files, then the kernel command line.
- *
- * @example
- * const { verdict, source } = await readPersistentNested('/', 'kvm_intel');
- */
-export async function readPersistentNested(root: string, module: KvmModule): Promise<PersistentNested> {
-  const files = await readModprobeFiles(root);
-  const cmdline = parseKernelCmdline((await readTextIfExists(root, KERNEL_CMDLINE_PATH)) ?? '');
-  return persistentNestedFrom(moduleParameters(files, cmdline, module, 'nested'));
 }
 
 /**
