@@ -162,3 +162,16 @@ test('--json prints exactly the result', async () => {
   });
   expect(io.out).toBe(`${JSON.stringify(result, null, 2)}\n`);
 });
+
+test('--reload with --root DIR is refused (modprobe would act on the running kernel), except in a dry run', async () => {
+  const root = await copyFixture('intel-nested-off');
+  for (const command of ['enable-host', 'disable-host']) {
+    const io = capture({});
+    expect(await main([command, '--reload', '--root', root], io)).toBe(2);
+    expect([io.out, io.err]).toEqual([
+      '',
+      `virt-nested: ${command} --reload reloads the module of the running kernel, so it cannot be used with --root ${root}; drop --reload (the new value applies when that machine boots), or add --dry-run to see the plan\n`,
+    ]);
+  }
+  expect(await readdir(root)).not.toContain('etc');
+});

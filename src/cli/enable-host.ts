@@ -3,7 +3,9 @@
  * [--json] [--root DIR]`: turns nested virtualization on persistently (and now, with --reload).
  * Exit 0 done, 1 refused or a conflict left, 2 usage error or not permitted.
  */
+import { resolve } from 'node:path';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
+import { VirtNestedError } from '../errors.js';
 import { enableHost, runCommand, type HostChangeResult } from '../host/index.js';
 import { formatChecklist, hostRoot, hostUri, printJson, withJsonErrors } from './check-host.js';
 import type { CliIo } from './io.js';
@@ -34,8 +36,13 @@ export function formatHostChange(result: HostChangeResult): string {
  */
 export function hostChangeOptions(command: string, options: Record<string, unknown>, io: CliIo) {
   const uri = hostUri(command, options, io.env);
+  const root = hostRoot(options);
+  // modprobe acts on the kernel that runs this command, never on the machine under DIR.
+  if (resolve(root) !== '/' && options['reload'] && !options['dryRun']) {
+    throw new VirtNestedError('USAGE', `${command} --reload reloads the module of the running kernel, so it cannot be used with --root ${root}; drop --reload (the new value applies when that machine boots), or add --dry-run to see the plan`);
+  }
   return {
-    root: hostRoot(options),
+    root,
     run: runCommand,
     dryRun: Boolean(options['dryRun']),
     reload: Boolean(options['reload']),

@@ -87,13 +87,13 @@ export function missingFlagFix(flag: VirtualizationFlag, hypervisor: boolean): s
     : `enable ${virtualizationName(flag)} in the firmware setup and reboot`;
 }
 
-function persistentCheck(persistent: PersistentNested, module: KvmModule, flagPresent: boolean): Check<HostCheckId> {
+function persistentCheck(persistent: PersistentNested, module: KvmModule, flagPresent: boolean, kernelVulnerable: boolean): Check<HostCheckId> {
   const id = 'modprobe-nested';
   const source = persistent.source;
   if (source === undefined) {
     const message = `no modprobe.d file sets nested for ${module}, so the kernel's default applies at the next load`;
-    // enable-host refuses a CPU without the flag, so it is no fix there.
-    return flagPresent
+    // enable-host refuses a CPU without the flag, and a kernel without the fixes: no fix there.
+    return flagPresent && !kernelVulnerable
       ? { id, status: 'not-applicable', message, fix: 'to keep nested on across reloads and reboots, run: virt-nested enable-host' }
       : { id, status: 'not-applicable', message };
   }
@@ -221,6 +221,6 @@ export async function checkHost(options: CheckHostOptions): Promise<HostReport> 
     devKvm,
     kernel: judgement.kernel,
     libvirt,
-    checks: [archCheck, flagCheck, moduleCheck, nestedCheck, persistentCheck(persistent, module, flagPresent), kernelCheck, devKvmCheck, libvirtCheck(libvirt)],
+    checks: [archCheck, flagCheck, moduleCheck, nestedCheck, persistentCheck(persistent, module, flagPresent, judgement.verdict === 'vulnerable'), kernelCheck, devKvmCheck, libvirtCheck(libvirt)],
   };
 }
