@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   describeSetting,
-  kernelBool,
   moduleParameters,
   parseKernelCmdline,
-  parseModprobeText,
   persistentNestedFrom,
   type ModprobeFile,
 } from '../../src/host/modprobe-config.js';
+import { kernelBool, parseModprobeText } from '../../src/host/modprobe-text.js';
 import { createHostFs } from '../../src/host/host-fs.js';
 import { readKernelCmdline, readModprobeFiles as readFiles } from '../../src/host/modprobe-files.js';
 

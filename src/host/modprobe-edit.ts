@@ -4,7 +4,7 @@
  */
 import type { KvmModule } from './cpuinfo.js';
 import { applySplices, type Splice } from '../xml/splice.js';
-import { kernelBool, moduleName, parseModprobeText, type KernelParameter, type ModprobeLine } from './modprobe-config.js';
+import { kernelBool, moduleName, parseModprobeText, type KernelParameter, type ModprobeLine } from './modprobe-text.js';
 
 function newlineOf(text: string): string {
   return text.includes('\r\n') ? '\r\n' : '\n';

@@ -10,7 +10,6 @@ import {
   effectiveModprobeFiles,
   editablePathFor,
   KERNEL_CMDLINE_PATH,
-  kernelBool,
   KVM_CONF_PATH,
   moduleParameters,
   persistentNestedFrom,
@@ -19,6 +18,7 @@ import {
   type PersistentNested,
 } from './modprobe-config.js';
 import { disableNestedLines, setNestedOption } from './modprobe-edit.js';
+import { kernelBool } from './modprobe-text.js';
 import { nestedIsOn } from './kvm-module.js';
 
 /**
