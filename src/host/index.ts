@@ -16,7 +16,7 @@ export { judgeKernel, kernelVersion, type KernelFiles, type KernelJudgement, typ
 export { parseCpuinfo, isX86, kvmModuleFor, type CpuInfo, type KvmModule, type VirtualizationFlag } from './cpuinfo.js';
 export { DEFAULT_HOST_URI, parseCpuModes, readLibvirtCpuModes, type LibvirtCpuModes } from './domcapabilities.js';
 export { readKvmModuleState, type KvmModuleState } from './kvm-module.js';
-export { KVM_CONF_PATH, MODPROBE_DIRECTORIES, type ModprobeFile, type ModuleParameter, type PersistentNested } from './modprobe-config.js';
+export { KERNEL_CMDLINE_PATH, KVM_CONF_PATH, MODPROBE_DIRECTORIES, type ModprobeFile, type ModuleParameter, type PersistentNested } from './modprobe-config.js';
 export { DEFAULT_COMMAND_TIMEOUT, runCommand, type CommandOptions, type CommandResult, type CommandRunner } from './run-command.js';
 /**
  * The item shape shared by every report.
@@ -26,3 +26,4 @@ export { DEFAULT_COMMAND_TIMEOUT, runCommand, type CommandOptions, type CommandR
  */
 export type { Check, CheckStatus } from './report.js';
 export type { AtomicWriteFs, AtomicWriteHandle } from '../fs/atomic-write.js';
+export type { HostFs, HostPathKind, ResolvedPath } from './host-fs.js';

@@ -39,7 +39,7 @@ export function nestedIsOn(nested: string | undefined): boolean {
 }
 
 /**
- * Reads whether `module` is loaded on the machine under `root` (a directory or a {@link HostFs}),
+ * Reads whether `module` is loaded on the machine under `root` (a directory, or the `HostFs` of one),
  * its `nested` parameter and its use count.
  *
  * @example
