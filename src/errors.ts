@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'NOT_PERMITTED'
   | 'HOST_UNSUPPORTED'
   | 'GUESTS_RUNNING'
+  | 'KERNEL_VULNERABLE'
   | 'ABORTED'
   | 'INTERNAL';
 
@@ -136,6 +137,7 @@ const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DEFINE_FAILED',
   'VERIFY_FAILED',
   'GUESTS_RUNNING',
+  'KERNEL_VULNERABLE',
   'HOST_UNSUPPORTED',
 ]);
 

@@ -18,20 +18,16 @@ export { setCpuMode, CPU_MODES, type CpuCheck, type SetCpuModeOptions } from './
 
 export { checkHost, type CheckHostOptions, type HostCheckId, type HostReport } from './host/check-host.js';
 export { checkGuest, type CheckGuestOptions, type GuestCheckId, type GuestReport } from './host/check-guest.js';
-export {
-  enableHost,
-  GuestsRunningError,
-  type EnableHostCheckId,
-  type EnableHostOptions,
-  type EnableHostResult,
-  type FileChange,
-  type ModprobeConflict,
-  type PlannedCommand,
-  type ReloadOutcome,
-} from './host/enable-host.js';
+export { enableHost, type EnableHostOptions, type EnableHostResult } from './host/enable-host.js';
+export { disableHost, type DisableHostOptions, type DisableHostResult } from './host/disable-host.js';
+export type { HostChangeOptions, HostChangeResult, RefusalReport } from './host/set-host-nested.js';
+export type { HostChangeCheckId } from './host/nested-checks.js';
+export type { FileChange, ModprobeConflict, PlannedCommand, ReloadOutcome, NestedDirection } from './host/nested-plan.js';
+export { GuestsRunningError } from './host/module-users.js';
+export { KERNEL_ADVISORIES, type KernelAdvisory } from './host/kernel-advisories.js';
 export type { CpuInfo, KvmModule, VirtualizationFlag } from './host/cpuinfo.js';
 export type { LibvirtCpuModes } from './host/domcapabilities.js';
-export { KERNEL_CMDLINE_PATH, type KernelParameter, type ModprobeFile, type ModprobeLine, type ModuleParameter, type PersistentNested } from './host/modprobe-config.js';
+export { KERNEL_CMDLINE_PATH, KVM_CONF_PATH, type ModprobeFile, type ModuleParameter, type PersistentNested } from './host/modprobe-config.js';
 export { runCommand, DEFAULT_COMMAND_TIMEOUT, type CommandOptions, type CommandResult, type CommandRunner } from './host/run-command.js';
 export type { Check, CheckStatus } from './host/report.js';
 

@@ -12,7 +12,7 @@
  *   <!-- test: … stdout=next stderr=next -->   the next two blocks: its stdout, then its stderr
  *   <!-- test: … order=any -->                 the expected lines may come in any order
  *   <!-- test: … root=fixtures/hosts/NAME -->  host commands see that fixture tree as `/`
- *                                              (VIRT_NESTED_ROOT, on a throw-away copy)
+ *                                              (--root on a throw-away copy, added unless given)
  *   <!-- test: … copy=SRC:DEST,… -->           repository files copied into the working directory
  *   <!-- test: … guest=web-1[:running] -->     a throw-away TCG guest on qemu:///system stands for
  *                                              web-1 (a unique name, removed afterwards)
@@ -60,6 +60,8 @@ interface Context {
   readonly reverse: Array<[string, string]>;
   readonly guests: string[];
   readonly hasGuests: boolean;
+  /** The fixture tree the host commands get as `--root`. */
+  readonly root?: string;
 }
 
 const testUri = (name: string) => {
@@ -84,13 +86,11 @@ function makeContext(keys: Map<string, string>): Context {
   }
   const env: NodeJS.ProcessEnv = { ...process.env, VIRT_NESTED_BACKUP_DIR: join(cwd, '.backups') };
   delete env['LIBVIRT_DEFAULT_URI'];
-  delete env['VIRT_NESTED_ROOT'];
   const forward = new Map<string, string>();
   const reverse: Array<[string, string]> = [[join(cwd, '.backups'), DISPLAY_BACKUP_DIR]];
   const root = keys.get('root');
   if (root !== undefined) {
     if (!root.startsWith('fixtures/hosts/') || !existsSync(join(cwd, root))) throw new Error(`root=${root} is not a fixture tree`);
-    env['VIRT_NESTED_ROOT'] = join(cwd, root);
   }
   const local = keys.get('local');
   if (local !== undefined) {
@@ -107,7 +107,7 @@ function makeContext(keys: Map<string, string>): Context {
   const guests: string[] = [];
   const guestKeys = (keys.get('guest') ?? '').split(',').filter(Boolean);
   if (guestKeys.length && local !== undefined) throw new Error('guest= and local= cannot be combined');
-  const context: Context = { cwd, env, forward, reverse, guests, hasGuests: guestKeys.length > 0 };
+  const context: Context = { cwd, env, forward, reverse, guests, hasGuests: guestKeys.length > 0, ...(root === undefined ? {} : { root: join(cwd, root) }) };
   if (guestKeys.length) env['LIBVIRT_DEFAULT_URI'] = SYSTEM_URI;
   for (const spec of guestKeys) {
     const [shown = '', state] = spec.split(':');
@@ -138,6 +138,18 @@ const SETUP: Record<string, () => void> = {
   './.ci/run': () => accessSync(join(ROOT, '.ci/run'), constants.X_OK),
 };
 
+const HOST_COMMANDS = new Set(['check-host', 'enable-host', 'disable-host', 'check-guest']);
+
+/** A host command of a block marked root=… gets that tree as `--root` (check-guest only without guests). */
+function withRoot(words: string[], context: Context): string[] {
+  if (context.root === undefined || words.includes('--root')) return words;
+  const at = words[0] === 'npx' ? 2 : 1;
+  const command = words[at];
+  if (words[at - 1] !== 'virt-nested' || command === undefined || !HOST_COMMANDS.has(command)) return words;
+  if (command === 'check-guest' && words.slice(at + 1).some((w) => !w.startsWith('-'))) return words;
+  return [...words, '--root', context.root];
+}
+
 /** What to spawn for one command of a snippet, or undefined for a set-up command. */
 function spawnArgs(words: Words, context: Context): { file: string; args: string[]; env: NodeJS.ProcessEnv } | undefined {
   let rest = words[0] === 'sudo' ? words.slice(1) : words;
@@ -152,7 +164,7 @@ function spawnArgs(words: Words, context: Context): { file: string; args: string
     setup();
     return undefined;
   }
-  const substituted = rest.map((w) => context.forward.get(w) ?? w);
+  const substituted = withRoot(rest.map((w) => context.forward.get(w) ?? w), context);
   if (substituted[0] === 'npx' && substituted[1] === 'virt-nested') return { file: process.execPath, args: [CLI, ...substituted.slice(2)], env };
   if (substituted[0] === 'virt-nested') return { file: process.execPath, args: [CLI, ...substituted.slice(1)], env };
   if (substituted[0] === 'virsh' && context.hasGuests) return { file: 'virsh', args: substituted.slice(1), env };

@@ -14,21 +14,21 @@ const statuses = (report: HostReport) => Object.fromEntries(report.checks.map((c
 
 describe('every fixture host, with no libvirt to ask', () => {
   const cases: Array<[string, boolean, string[]]> = [
-    // fixture, ok, statuses of: arch, cpu-flag, module-loaded, nested, modprobe-nested, dev-kvm, libvirt-cpu-modes
-    ['intel-nested-on', true, ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'not-applicable']],
-    ['intel-nested-off', false, ['ok', 'ok', 'ok', 'problem', 'not-applicable', 'ok', 'not-applicable']],
-    ['amd-nested-1', true, ['ok', 'ok', 'ok', 'ok', 'not-applicable', 'ok', 'not-applicable']],
-    ['amd-nested-0', false, ['ok', 'ok', 'ok', 'problem', 'problem', 'ok', 'not-applicable']],
-    ['intel-module-not-loaded', false, ['ok', 'ok', 'problem', 'not-applicable', 'not-applicable', 'problem', 'not-applicable']],
-    ['no-vmx-svm', false, ['ok', 'problem', 'problem', 'not-applicable', 'not-applicable', 'ok', 'not-applicable']],
-    ['aarch64', false, ['problem', 'not-applicable', 'not-applicable', 'not-applicable', 'not-applicable', 'not-applicable', 'not-applicable']],
-    ['intel-nested0-override-in-later-file', false, ['ok', 'ok', 'ok', 'ok', 'problem', 'ok', 'not-applicable']],
-    ['intel-kvm-conf-with-other-options', false, ['ok', 'ok', 'ok', 'problem', 'problem', 'ok', 'not-applicable']],
+    // fixture, ok, statuses of: arch, cpu-flag, module-loaded, nested, modprobe-nested, kernel-advisory, dev-kvm, libvirt-cpu-modes
+    ['intel-nested-on', true, ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'not-applicable']],
+    ['intel-nested-off', false, ['ok', 'ok', 'ok', 'problem', 'not-applicable', 'ok', 'ok', 'not-applicable']],
+    ['amd-nested-1', true, ['ok', 'ok', 'ok', 'ok', 'not-applicable', 'ok', 'ok', 'not-applicable']],
+    ['amd-nested-0', false, ['ok', 'ok', 'ok', 'problem', 'problem', 'ok', 'ok', 'not-applicable']],
+    ['intel-module-not-loaded', false, ['ok', 'ok', 'problem', 'not-applicable', 'not-applicable', 'ok', 'problem', 'not-applicable']],
+    ['no-vmx-svm', false, ['ok', 'problem', 'problem', 'not-applicable', 'not-applicable', 'not-applicable', 'ok', 'not-applicable']],
+    ['aarch64', false, ['problem', 'not-applicable', 'not-applicable', 'not-applicable', 'not-applicable', 'not-applicable', 'not-applicable', 'not-applicable']],
+    ['intel-nested0-override-in-later-file', false, ['ok', 'ok', 'ok', 'ok', 'problem', 'ok', 'ok', 'not-applicable']],
+    ['intel-kvm-conf-with-other-options', false, ['ok', 'ok', 'ok', 'problem', 'problem', 'ok', 'ok', 'not-applicable']],
   ];
   test.each(cases)('%s', async (name, ok, expected) => {
     const report = await checkHost({ root: fixtureRoot(name), run: recordingRunner() });
     expect(report.ok).toBe(ok);
-    expect(report.checks.map((check) => check.id)).toEqual(['arch', 'cpu-flag', 'module-loaded', 'nested', 'modprobe-nested', 'dev-kvm', 'libvirt-cpu-modes']);
+    expect(report.checks.map((check) => check.id)).toEqual(['arch', 'cpu-flag', 'module-loaded', 'nested', 'modprobe-nested', 'kernel-advisory', 'dev-kvm', 'libvirt-cpu-modes']);
     expect(report.checks.map((check) => check.status)).toEqual(expected);
   });
 });
@@ -54,6 +54,7 @@ test('Intel with nested on: the whole report', async () => {
       settings: [{ path: '/etc/modprobe.d/kvm.conf', line: 1, module: 'kvm_intel', name: 'nested', value: '1', text: 'options kvm_intel nested=1' }],
     },
     devKvm: true,
+    kernel: { release: '6.1.0-57-amd64', upstream: '6.1.192', distribution: 'Debian' },
     libvirt: { uri: 'qemu:///system', hostModel: undefined, hostPassthrough: undefined, error: 'virsh: command not found' },
     checks: [
       { id: 'arch', status: 'ok', message: 'the CPU is x86_64 (GenuineIntel)' },
@@ -61,6 +62,11 @@ test('Intel with nested on: the whole report', async () => {
       { id: 'module-loaded', status: 'ok', message: 'kvm_intel is loaded' },
       { id: 'nested', status: 'ok', message: "kvm_intel's nested parameter reads Y" },
       { id: 'modprobe-nested', status: 'ok', message: '/etc/modprobe.d/kvm.conf line 1 sets nested=1 for kvm_intel at the next load' },
+      {
+        id: 'kernel-advisory',
+        status: 'ok',
+        message: 'the kernel 6.1.0-57-amd64 (upstream 6.1.192) has the fixes for CVE-2026-53359 and CVE-2026-46113 (Januscape)',
+      },
       { id: 'dev-kvm', status: 'ok', message: '/dev/kvm is present' },
       { id: 'libvirt-cpu-modes', status: 'not-applicable', message: NO_VIRSH },
     ],
@@ -140,7 +146,7 @@ test('a value the kernel refuses is a problem', async () => {
 
 test('module not loaded: /sys/module has no kvm_intel and /proc/modules does not list it', async () => {
   const report = await checkHost({ root: fixtureRoot('intel-module-not-loaded'), run: recordingRunner() });
-  expect(report.checks.slice(2, 6)).toEqual([
+  expect([...report.checks.slice(2, 5), report.checks[6]]).toEqual([
     { id: 'module-loaded', status: 'problem', message: 'kvm_intel is not loaded', fix: 'run: virt-nested enable-host --reload' },
     { id: 'nested', status: 'not-applicable', message: 'kvm_intel is not loaded, so it has no nested parameter to read' },
     {
@@ -212,20 +218,20 @@ describe("libvirt's CPU modes are advice", () => {
     const run = answering(domcaps('qemu_7.2.0.x86_64.xml'));
     const report = await checkHost({ root: fixtureRoot('intel-nested-off'), run, uri: 'qemu+ssh://hv1/system' });
     expect(report.libvirt).toEqual({ uri: 'qemu+ssh://hv1/system', hostModel: true, hostPassthrough: true, error: undefined });
-    expect(report.checks[6]).toEqual({ id: 'libvirt-cpu-modes', status: 'ok', message: 'libvirt offers host-model and host-passthrough for kvm guests' });
+    expect(report.checks[7]).toEqual({ id: 'libvirt-cpu-modes', status: 'ok', message: 'libvirt offers host-model and host-passthrough for kvm guests' });
     expect(report.ok).toBe(false);
     expect(run.calls[0]?.args).toEqual(['-c', 'qemu+ssh://hv1/system', 'domcapabilities', '--virttype', 'kvm']);
   });
 
   test('one mode offered', async () => {
     const report = await checkHost({ root: fixtureRoot('intel-nested-on'), run: answering(domcaps('qemu_4.2.0.aarch64.xml')) });
-    expect(report.checks[6]).toEqual({ id: 'libvirt-cpu-modes', status: 'ok', message: 'libvirt offers host-passthrough (not host-model) for kvm guests' });
+    expect(report.checks[7]).toEqual({ id: 'libvirt-cpu-modes', status: 'ok', message: 'libvirt offers host-passthrough (not host-model) for kvm guests' });
   });
 
   test('neither mode offered is a problem that leaves the verdict alone', async () => {
     const report = await checkHost({ root: fixtureRoot('intel-nested-on'), run: answering(domcaps('empty.xml')) });
     expect(report.ok).toBe(true);
-    expect(report.checks[6]).toEqual({
+    expect(report.checks[7]).toEqual({
       id: 'libvirt-cpu-modes',
       status: 'problem',
       message: 'libvirt offers neither host-model nor host-passthrough for kvm guests',
@@ -243,8 +249,8 @@ describe("libvirt's CPU modes are advice", () => {
     for (const run of [failing, throwing, garbage]) {
       const report = await checkHost({ root: fixtureRoot('intel-nested-on'), run });
       expect(report.ok).toBe(true);
-      expect(report.checks[6]?.status).toBe('not-applicable');
-      messages.push(report.checks[6]?.message);
+      expect(report.checks[7]?.status).toBe('not-applicable');
+      messages.push(report.checks[7]?.message);
     }
     expect(messages).toEqual([
       'libvirt gave no answer about CPU modes for kvm guests (this function is not supported by the connection driver: virConnectGetDomainCapabilities)',

@@ -1,7 +1,8 @@
 /**
  * The refusal to reload while a guest runs, against the real libvirtd: a throw-away TCG guest is
- * defined and started on qemu:///system, and removed afterwards even when a test fails. modprobe is
- * never run: the runner passes virsh to the real one and only records modprobe.
+ * defined and started on qemu:///system, and removed afterwards even when a test fails. The fixture's
+ * refcnt stands for the kernel's count of a KVM guest (a TCG guest holds no module here); libvirt only
+ * names the guest. modprobe is never run: the runner passes virsh to the real one and only records modprobe.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -34,11 +35,12 @@ afterAll(async () => {
 });
 
 test('libvirt lists the guest as running', async () => {
-  expect(await listRunningGuests(runCommand, URI)).toContain(name);
+  expect((await listRunningGuests(runCommand, URI)).guests).toContain(name);
 });
 
 test('enable-host --reload refuses, names the guest, runs no modprobe and writes nothing', async () => {
   const root = await copyFixture('intel-nested-off');
+  await writeFile(join(root, 'sys/module/kvm_intel/refcnt'), '1\n');
   const modprobe: string[][] = [];
   const run: CommandRunner = async (file, args, options) => {
     if (file === 'virsh') return runCommand(file, args, options);
@@ -63,13 +65,14 @@ test('a paused guest still holds /dev/kvm: enable-host --reload refuses and name
   try {
     expect((await virsh('domstate', '--domain', name)).stdout.trim()).toBe('paused');
     const root = await copyFixture('intel-nested-off');
+    await writeFile(join(root, 'sys/module/kvm_intel/refcnt'), '1\n');
     const modprobe: string[][] = [];
     const run: CommandRunner = async (file, args, options) => {
       if (file === 'virsh') return runCommand(file, args, options);
       modprobe.push([file, ...args]);
       return { stdout: '', stderr: '', exitCode: 0 };
     };
-    expect(await listRunningGuests(runCommand, URI)).toContain(name);
+    expect((await listRunningGuests(runCommand, URI)).guests).toContain(name);
     const error = await enableHost({ root, run, uid: 0, reload: true, uri: URI }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GuestsRunningError);
     const refusal = error as GuestsRunningError;
@@ -81,4 +84,16 @@ test('a paused guest still holds /dev/kvm: enable-host --reload refuses and name
   } finally {
     await virsh('resume', '--domain', name);
   }
+});
+
+test('the same guest running but the kernel counting no user of the module: libvirt is not asked, the reload goes ahead', async () => {
+  const root = await copyFixture('intel-nested-off');
+  const calls: string[][] = [];
+  const run: CommandRunner = async (file, args) => {
+    calls.push([file, ...args]);
+    return { stdout: '', stderr: '', exitCode: 0 };
+  };
+  const result = await enableHost({ root, run, uid: 0, reload: true, uri: URI });
+  expect(result.reload).toBe('done');
+  expect(calls).toEqual([['modprobe', '-r', 'kvm_intel'], ['modprobe', 'kvm_intel']]);
 });

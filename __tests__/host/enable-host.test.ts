@@ -9,6 +9,13 @@ afterEach(removeCopies);
 
 const realFs = fsPromises as unknown as AtomicWriteFs;
 const KVM_CONF = 'etc/modprobe.d/kvm.conf';
+/** What the kernel-advisory item says for the fixtures' kernel (Debian's 6.1.192, with the fixes). */
+const KERNEL_OK = 'the kernel 6.1.0-57-amd64 (upstream 6.1.192) has the fixes for CVE-2026-53359 and CVE-2026-46113 (Januscape)';
+
+/** Makes the kernel count `count` users of the module, as a running guest's QEMU would be. */
+async function holdModule(root: string, count: number, module = 'kvm_intel'): Promise<void> {
+  await writeFile(join(root, `sys/module/${module}/refcnt`), `${count}\n`);
+}
 
 /** A file system that records every file opened for writing. */
 function spyFs(): AtomicWriteFs & { writes: string[] } {
@@ -60,13 +67,14 @@ describe('writing kvm.conf', () => {
       dryRun: false,
       module: 'kvm_intel',
       path: '/etc/modprobe.d/kvm.conf',
-      changes: [{ path: '/etc/modprobe.d/kvm.conf', before: null, after: 'options kvm_intel nested=1\n', mode: 0o644 }],
+      changes: [{ path: '/etc/modprobe.d/kvm.conf', target: '/etc/modprobe.d/kvm.conf', before: null, after: 'options kvm_intel nested=1\n', mode: 0o644 }],
       conflicts: [],
       commands: [],
       reload: 'not-requested',
       nested: 'N',
     });
     expect(first.checks).toEqual([
+      { id: 'kernel-advisory', status: 'ok', message: KERNEL_OK },
       { id: 'kvm-conf', status: 'ok', message: 'created /etc/modprobe.d/kvm.conf, which sets nested=1 for kvm_intel' },
       { id: 'reload', status: 'not-applicable', message: 'kvm_intel was not reloaded, so nested=1 applies at its next load', fix: 'run: virt-nested enable-host --reload' },
     ]);
@@ -79,7 +87,7 @@ describe('writing kvm.conf', () => {
     const mtime = (await stat(join(root, KVM_CONF))).mtimeMs;
     const second = await enableHost({ root, run, uid: 0, fs });
     expect(second.changes).toEqual([]);
-    expect(second.checks[0]).toEqual({ id: 'kvm-conf', status: 'ok', message: '/etc/modprobe.d/kvm.conf already turns nested on for kvm_intel' });
+    expect(second.checks[1]).toEqual({ id: 'kvm-conf', status: 'ok', message: '/etc/modprobe.d/kvm.conf already turns nested on for kvm_intel' });
     expect(fs.writes).toHaveLength(1);
     expect(await snapshot(root)).toEqual(before);
     expect((await stat(join(root, KVM_CONF))).mtimeMs).toBe(mtime);
@@ -92,12 +100,13 @@ describe('writing kvm.conf', () => {
     expect(result.changes).toEqual([
       {
         path: '/etc/modprobe.d/kvm.conf',
+        target: '/etc/modprobe.d/kvm.conf',
         before: '# KVM options for this host\noptions kvm_intel nested=0 enable_apicv=1\noptions kvm ignore_msrs=1\n',
         after: '# KVM options for this host\noptions kvm_intel nested=1 enable_apicv=1\noptions kvm ignore_msrs=1\n',
         mode: 0o600,
       },
     ]);
-    expect(result.checks[0]).toEqual({ id: 'kvm-conf', status: 'ok', message: 'updated /etc/modprobe.d/kvm.conf, which sets nested=1 for kvm_intel' });
+    expect(result.checks[1]).toEqual({ id: 'kvm-conf', status: 'ok', message: 'updated /etc/modprobe.d/kvm.conf, which sets nested=1 for kvm_intel' });
     expect(await readFile(join(root, KVM_CONF), 'utf8')).toBe('# KVM options for this host\noptions kvm_intel nested=1 enable_apicv=1\noptions kvm ignore_msrs=1\n');
     expect((await stat(join(root, KVM_CONF))).mode & 0o7777).toBe(0o600);
     expect(await readdir(join(root, 'etc/modprobe.d'))).toEqual(['kvm.conf']);
@@ -120,7 +129,7 @@ describe('writing kvm.conf', () => {
     await mkdir(join(root, 'lib/modprobe.d'), { recursive: true });
     await writeFile(join(root, 'lib/modprobe.d/kvm.conf'), 'options kvm_intel enable_apicv=0\n');
     const result = await enableHost({ root, run: recordingRunner(), uid: 0 });
-    expect(result.changes).toEqual([{ path: '/etc/modprobe.d/kvm.conf', before: null, after: 'options kvm_intel enable_apicv=0 nested=1\n', mode: 0o644 }]);
+    expect(result.changes).toEqual([{ path: '/etc/modprobe.d/kvm.conf', target: '/etc/modprobe.d/kvm.conf', before: null, after: 'options kvm_intel enable_apicv=0 nested=1\n', mode: 0o644 }]);
     expect(await readFile(join(root, 'lib/modprobe.d/kvm.conf'), 'utf8')).toBe('options kvm_intel enable_apicv=0\n');
   });
 });
@@ -136,6 +145,7 @@ describe('nested=0 in another file', () => {
       { path: '/etc/modprobe.d/zz-local.conf', line: 2, module: 'kvm-intel', name: 'nested', value: '0', text: 'options kvm-intel nested=0', fixable: true, fixed: false },
     ]);
     expect(result.checks).toEqual([
+      { id: 'kernel-advisory', status: 'ok', message: KERNEL_OK },
       { id: 'kvm-conf', status: 'ok', message: '/etc/modprobe.d/kvm.conf already turns nested on for kvm_intel' },
       {
         id: 'conflict',
@@ -153,7 +163,7 @@ describe('nested=0 in another file', () => {
     const result = await enableHost({ root, run: recordingRunner(), uid: 0, fixConflicts: true });
     expect(result.ok).toBe(true);
     expect(result.conflicts[0]?.fixed).toBe(true);
-    expect(result.checks[1]).toEqual({
+    expect(result.checks[2]).toEqual({
       id: 'conflict',
       status: 'ok',
       message: 'commented out nested=0 for kvm_intel in /etc/modprobe.d/zz-local.conf line 2, which overrode /etc/modprobe.d/kvm.conf',
@@ -183,7 +193,7 @@ describe('nested=0 in another file', () => {
         '# virt-nested enable-host --fix-conflicts: the next line set nested for kvm_intel after /etc/modprobe.d/kvm.conf\n# options kvm_intel nested=0 ept=1\noptions kvm_intel ept=1\n',
       ],
     ]);
-    expect(result.checks[1]?.message).toBe(
+    expect(result.checks[2]?.message).toBe(
       'hid nested=0 for kvm_intel in /usr/lib/modprobe.d/zz-vendor.conf line 1, which overrode /etc/modprobe.d/kvm.conf, behind /etc/modprobe.d/zz-vendor.conf, a copy without it',
     );
     expect(await readFile(join(root, 'usr/lib/modprobe.d/zz-vendor.conf'), 'utf8')).toBe('options kvm_intel nested=0 ept=1\n');
@@ -200,7 +210,7 @@ describe('nested=0 in another file', () => {
     expect(result.conflicts).toEqual([
       { path: '/proc/cmdline', line: 1, module: 'kvm_intel', name: 'nested', value: '0', text: 'kvm_intel.nested=0', fixable: false, fixed: false },
     ]);
-    expect(result.checks.slice(1)).toEqual([
+    expect(result.checks.slice(2)).toEqual([
       {
         id: 'conflict',
         status: 'problem',
@@ -231,6 +241,7 @@ describe('dry run', () => {
       changes: [
         {
           path: '/etc/modprobe.d/kvm.conf',
+          target: '/etc/modprobe.d/kvm.conf',
           before: '# KVM options for this host\noptions kvm_intel nested=0 enable_apicv=1\noptions kvm ignore_msrs=1\n',
           after: '# KVM options for this host\noptions kvm_intel nested=1 enable_apicv=1\noptions kvm ignore_msrs=1\n',
           mode: 0o644,
@@ -244,11 +255,12 @@ describe('dry run', () => {
       nested: 'N',
     });
     expect(plan.checks).toEqual([
+      { id: 'kernel-advisory', status: 'ok', message: KERNEL_OK },
       { id: 'kvm-conf', status: 'not-applicable', message: 'would update /etc/modprobe.d/kvm.conf to set nested=1 for kvm_intel' },
       { id: 'reload', status: 'not-applicable', message: 'would reload kvm_intel: modprobe -r kvm_intel, then modprobe kvm_intel' },
     ]);
-    // Only the read-only question to libvirt ran.
-    expect(run.calls).toEqual([{ file: 'virsh', args: ['-c', 'qemu:///system', 'list', '--name'] }]);
+    // Nothing ran: the kernel's use count (0) decides, libvirt is not asked.
+    expect(run.calls).toEqual([]);
     expect(fs.writes).toEqual([]);
     expect(await snapshot(root)).toEqual(before);
   });
@@ -259,7 +271,7 @@ describe('dry run', () => {
     const plan = await enableHost({ root, run: recordingRunner(), uid: 0, dryRun: true, fixConflicts: true });
     expect(plan.ok).toBe(true);
     expect(plan.changes.map((c) => c.path)).toEqual(['/etc/modprobe.d/zz-local.conf']);
-    expect(plan.checks[1]).toEqual({
+    expect(plan.checks[2]).toEqual({
       id: 'conflict',
       status: 'not-applicable',
       message: 'would comment out nested=0 for kvm_intel in /etc/modprobe.d/zz-local.conf line 2, which overrides /etc/modprobe.d/kvm.conf',
@@ -306,6 +318,7 @@ describe('refusals change nothing', () => {
 
   test('guests running: named, no modprobe, no file written', async () => {
     const root = await copyFixture('intel-kvm-conf-with-other-options');
+    await holdModule(root, 2);
     const before = await snapshot(root);
     const run = recordingRunner((file) => (file === 'virsh' ? { stdout: 'web-1\ndb "2"\n\n', stderr: '', exitCode: 0 } : { stdout: '', stderr: '', exitCode: 0 }));
     const error = await enableHost({ root, run, uid: 0, reload: true, uri: 'qemu+ssh://hv1/system' }).catch((e: unknown) => e);
@@ -322,6 +335,7 @@ describe('refusals change nothing', () => {
 
   test('one guest running, in a dry run too', async () => {
     const root = await copyFixture('intel-nested-off');
+    await holdModule(root, 1);
     const run = recordingRunner(() => ({ stdout: 'web-1\n\n', stderr: '', exitCode: 0 }));
     await expect(enableHost({ root, run, uid: 0, reload: true, dryRun: true })).rejects.toMatchObject({
       code: 'GUESTS_RUNNING',
@@ -331,6 +345,7 @@ describe('refusals change nothing', () => {
 
   test('the suggested virsh command passes the name as --domain NAME, quoted for a shell, with -c URI', async () => {
     const root = await copyFixture('intel-nested-off');
+    await holdModule(root, 1);
     const uri = 'qemu+ssh://root@hv 1/system?keyfile=/k';
     const run = recordingRunner(() => ({ stdout: "--web 'one'\n\n", stderr: '', exitCode: 0 }));
     await expect(enableHost({ root, run, uid: 0, reload: true, dryRun: true, uri })).rejects.toMatchObject({
@@ -344,8 +359,9 @@ describe('refusals change nothing', () => {
     });
   });
 
-  test('a libvirt that cannot be asked (the real virsh, a socket that does not exist)', async () => {
+  test('the kernel counts the module in use and libvirt cannot be asked (the real virsh, a socket that does not exist): still refused', async () => {
     const root = await copyFixture('intel-nested-off');
+    await holdModule(root, 1);
     const before = await snapshot(root);
     const modprobe: string[][] = [];
     const run = async (file: string, args: readonly string[]) => {
@@ -355,15 +371,40 @@ describe('refusals change nothing', () => {
     };
     const uri = 'qemu+unix:///system?socket=/nonexistent';
     const error = await enableHost({ root, run, uid: 0, reload: true, uri }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(VirshError);
+    expect(error).toBeInstanceOf(GuestsRunningError);
     expect(error).toMatchObject({
-      code: 'LIBVIRT_UNREACHABLE',
-      command: ['virsh', '-c', uri, 'list', '--name'],
-      exitCode: 1,
-      message: `cannot ask libvirt at ${uri} which guests are running (Failed to connect socket to '/nonexistent': No such file or directory), so nothing was changed; start libvirtd or run without --reload`,
+      code: 'GUESTS_RUNNING',
+      guests: [],
+      message: `kvm_intel is in use (use count 1) and libvirt at ${uri} could not say which guests hold it (Failed to connect socket to '/nonexistent': No such file or directory), so kvm_intel was not reloaded and nothing was changed; find what holds it with: fuser -v /dev/kvm, stop it, and run again, or run without --reload`,
     });
     expect(modprobe).toEqual([]);
     expect(await snapshot(root)).toEqual(before);
+  });
+
+  test('in use by a QEMU libvirt does not list (a libvirtd that was stopped): refused, and the refusal carries the report', async () => {
+    const root = await copyFixture('intel-nested-off');
+    await holdModule(root, 3);
+    const run = recordingRunner(() => ({ stdout: '\n', stderr: '', exitCode: 0 }));
+    const error = await enableHost({ root, run, uid: 0, reload: true }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'GUESTS_RUNNING',
+      guests: [],
+      message:
+        'kvm_intel is in use (use count 3) by processes libvirt at qemu:///system does not list (such as a QEMU left running by a stopped libvirtd), so kvm_intel was not reloaded and nothing was changed; find what holds it with: fuser -v /dev/kvm, stop it, and run again, or run without --reload',
+      report: { ok: false, changes: [], commands: [], module: 'kvm_intel' },
+    });
+    expect(run.calls.map((c) => c.file)).toEqual(['virsh']);
+  });
+
+  test('libvirt unreachable and nothing holds the module: reloaded all the same, libvirt never asked', async () => {
+    const root = await copyFixture('intel-nested-off');
+    const run = hostRunner(root);
+    const result = await enableHost({ root, run, uid: 0, reload: true, uri: 'qemu+unix:///system?socket=/nonexistent' });
+    expect([result.ok, result.reload, result.nested]).toEqual([true, 'done', 'Y']);
+    expect(run.calls.map((c) => [c.file, ...c.args])).toEqual([
+      ['modprobe', '-r', 'kvm_intel'],
+      ['modprobe', 'kvm_intel'],
+    ]);
   });
 });
 
@@ -403,7 +444,7 @@ describe('a write that fails', () => {
     const run = hostRunner(root);
     await expect(enableHost({ root, run, uid: 0, fs, reload: true })).rejects.toMatchObject({ code: 'FILE_UNWRITABLE' });
     expect(await snapshot(root)).toEqual(before);
-    expect(run.calls.map((c) => c.file)).toEqual(['virsh']);
+    expect(run.calls).toEqual([]);
   });
 
   /** Fails opening for writing only the temp files of `name`; records the temp files opened for writing. */
@@ -439,7 +480,7 @@ describe('a write that fails', () => {
     expect((await stat(join(root, KVM_CONF))).mode & 0o7777).toBe(0o640);
     expect((await readdir(join(root, 'etc/modprobe.d'))).sort()).toEqual(['kvm.conf', 'zz-local.conf']);
     expect(await snapshot(root)).toEqual(before);
-    expect(run.calls.map((c) => c.file)).toEqual(['virsh']);
+    expect(run.calls).toEqual([]);
   });
 
   test('a kvm.conf created before the failing file is removed again', async () => {
@@ -495,12 +536,11 @@ describe('reload', () => {
     const run = hostRunner(root);
     const result = await enableHost({ root, run, uid: 0, reload: true });
     expect(run.calls).toEqual([
-      { file: 'virsh', args: ['-c', 'qemu:///system', 'list', '--name'] },
       { file: 'modprobe', args: ['-r', 'kvm_intel'], options: { timeout: 120000 } },
       { file: 'modprobe', args: ['kvm_intel'], options: { timeout: 120000 } },
     ]);
     expect(result).toMatchObject({ ok: true, reload: 'done', nested: 'Y' });
-    expect(result.checks[1]).toEqual({ id: 'reload', status: 'ok', message: "reloaded kvm_intel, and its nested parameter reads Y" });
+    expect(result.checks[2]).toEqual({ id: 'reload', status: 'ok', message: "reloaded kvm_intel, and its nested parameter reads Y" });
   });
 
   test('a module not loaded is only loaded', async () => {
@@ -517,6 +557,7 @@ describe('reload', () => {
     const result = await enableHost({ root, run, uid: 0, reload: true });
     expect([result.reload, result.commands, run.calls]).toEqual(['not-needed', [], []]);
     expect(result.checks).toEqual([
+      { id: 'kernel-advisory', status: 'ok', message: KERNEL_OK },
       { id: 'kvm-conf', status: 'ok', message: '/etc/modprobe.d/kvm.conf already turns nested on for kvm_intel' },
       { id: 'reload', status: 'ok', message: "kvm_intel's nested parameter already reads Y, so no reload was needed" },
     ]);
@@ -527,7 +568,7 @@ describe('reload', () => {
     const run = recordingRunner((file) => (file === 'virsh' ? { stdout: '', stderr: '', exitCode: 0 } : { stdout: '', stderr: '', exitCode: 0 }));
     const result = await enableHost({ root, run, uid: 0, reload: true });
     expect(result.ok).toBe(false);
-    expect(result.checks[1]).toEqual({ id: 'reload', status: 'problem', message: 'reloaded kvm_intel, but its nested parameter reads N', fix: 'look for why in the kernel log: dmesg | grep -i kvm' });
+    expect(result.checks[2]).toEqual({ id: 'reload', status: 'problem', message: 'reloaded kvm_intel, but its nested parameter reads N', fix: 'look for why in the kernel log: dmesg | grep -i kvm' });
   });
 
   test('a module in use by a guest libvirt does not know', async () => {
@@ -539,11 +580,12 @@ describe('reload', () => {
       code: 'GUESTS_RUNNING',
       guests: [],
       message:
-        'kvm_intel is in use, probably by a guest libvirt does not know, so it was not reloaded (modprobe: FATAL: Module kvm_intel is in use.), but /etc/modprobe.d/kvm.conf was already written and stays, so nested=1 applies at its next load; stop that guest and run enable-host --reload again',
+        'kvm_intel is in use by processes libvirt at qemu:///system does not list (such as a QEMU left running by a stopped libvirtd), so kvm_intel was not reloaded (modprobe: FATAL: Module kvm_intel is in use.) and /etc/modprobe.d/kvm.conf was already written and stays, so nested=1 applies at its next load; find what holds it with: fuser -v /dev/kvm, stop it, and run again, or run without --reload',
     });
+    // The kernel counted no user when read, then modprobe -r said no (a guest started meanwhile): libvirt is asked for names only then.
     expect(run.calls.map((c) => [c.file, ...c.args])).toEqual([
-      ['virsh', '-c', 'qemu:///system', 'list', '--name'],
       ['modprobe', '-r', 'kvm_intel'],
+      ['virsh', '-c', 'qemu:///system', 'list', '--name'],
     ]);
   });
 
@@ -572,7 +614,7 @@ describe('reload', () => {
     await expect(enableHost({ root, run: inUse, uid: 0, reload: true, fixConflicts: true })).rejects.toMatchObject({
       code: 'GUESTS_RUNNING',
       message:
-        'kvm_intel is in use, probably by a guest libvirt does not know, so it was not reloaded (modprobe: FATAL: Module kvm_intel is in use.), but /etc/modprobe.d/kvm.conf and /etc/modprobe.d/zz-local.conf were already written and stay, so nested=1 applies at its next load; stop that guest and run enable-host --reload again',
+        'kvm_intel is in use by processes libvirt at qemu:///system does not list (such as a QEMU left running by a stopped libvirtd), so kvm_intel was not reloaded (modprobe: FATAL: Module kvm_intel is in use.) and /etc/modprobe.d/kvm.conf and /etc/modprobe.d/zz-local.conf were already written and stay, so nested=1 applies at its next load; find what holds it with: fuser -v /dev/kvm, stop it, and run again, or run without --reload',
     });
     expect(await readFile(join(root, KVM_CONF), 'utf8')).toBe('# KVM options for this host\noptions kvm_intel nested=1 enable_apicv=1\noptions kvm ignore_msrs=1\n');
     expect((await checkHost({ root, run: recordingRunner() })).persistent.verdict).toBe('on');

@@ -3,15 +3,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   describeSetting,
-  kernelBool,
   moduleParameters,
   parseKernelCmdline,
-  parseModprobeText,
   persistentNestedFrom,
-  readModprobeFiles,
-  readPersistentNested,
   type ModprobeFile,
 } from '../../src/host/modprobe-config.js';
+import { kernelBool, parseModprobeText } from '../../src/host/modprobe-text.js';
+import { createHostFs } from '../../src/host/host-fs.js';
+import { readKernelCmdline, readModprobeFiles as readFiles } from '../../src/host/modprobe-files.js';
+
+const readModprobeFiles = (root: string) => readFiles(createHostFs(root));
+async function readPersistentNested(root: string, module: string) {
+  const fs = createHostFs(root);
+  return persistentNestedFrom(moduleParameters(await readFiles(fs), await readKernelCmdline(fs), module, 'nested'));
+}
 import { fixtureRoot } from './fixture-trees.js';
 
 const nestedOf = (files: ModprobeFile[], cmdline = '') => persistentNestedFrom(moduleParameters(files, parseKernelCmdline(cmdline), 'kvm_intel', 'nested'));

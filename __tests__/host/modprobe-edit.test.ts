@@ -1,4 +1,4 @@
-import { parseModprobeText } from '../../src/host/modprobe-config.js';
+import { parseModprobeText } from '../../src/host/modprobe-text.js';
 import { disableNestedLines, setNestedOption } from '../../src/host/modprobe-edit.js';
 
 describe('setNestedOption', () => {
@@ -75,5 +75,16 @@ describe('disableNestedLines', () => {
   test('leaves lines of other modules, and lines without nested, alone', () => {
     const text = 'options kvm_amd nested=0\noptions kvm_intel ept=1\n';
     expect(disableNestedLines(text, 'kvm_intel', [1, 2], note)).toBe(text);
+  });
+});
+
+describe('setNestedOption with nested=0 (disable-host)', () => {
+  test('turns the last nested of the module off, keeps everything else, and is idempotent', () => {
+    expect(setNestedOption('options kvm-amd nested=1 avic=1\n', 'kvm_amd', '0')).toBe('options kvm-amd nested=0 avic=1\n');
+    expect(setNestedOption('options kvm_amd nested=N\n', 'kvm_amd', '0')).toBe('options kvm_amd nested=N\n');
+    expect(setNestedOption('options kvm_amd avic=1\n', 'kvm_amd', '0')).toBe('options kvm_amd avic=1 nested=0\n');
+    expect(setNestedOption(undefined, 'kvm_intel', '0')).toBe('options kvm_intel nested=0\n');
+    // a bare `nested` is on for the kernel
+    expect(setNestedOption('options kvm_intel nested\n', 'kvm_intel', '0')).toBe('options kvm_intel nested=0\n');
   });
 });

@@ -1,10 +1,12 @@
 /**
- * `virt-nested check-host [--json]`: the host report as a checklist, or as JSON. Exit 0 when nested
- * virtualization is on, 1 when it is not.
+ * `virt-nested check-host [--json] [--root DIR]`: the host report as a checklist, or as JSON. Exit 0
+ * when nested virtualization is on (on a kernel not known to be vulnerable), 1 when it is not.
+ * Also the output helpers the other host commands share.
  */
-import { VirtNestedError } from '../errors.js';
+import { exitCodeFor, VirtNestedError } from '../errors.js';
 import { checkHost, runCommand, type Check } from '../host/index.js';
 import type { CliIo } from './io.js';
+import { reportError } from './report-error.js';
 
 const MARKS = { ok: '✓', problem: '✗', 'not-applicable': '–' } as const;
 
@@ -26,13 +28,44 @@ export function formatChecklist(checks: readonly Check[], verdict?: string): str
 }
 
 /**
- * The directory standing for `/`: `/`, unless the (undocumented, for tests) `VIRT_NESTED_ROOT` says otherwise.
+ * The directory standing for `/`: `--root DIR` (a mounted image or a chroot), else `/`.
  *
  * @example
- * hostRoot({ VIRT_NESTED_ROOT: 'fixtures/hosts/intel-nested-on' }); // 'fixtures/hosts/intel-nested-on'
+ * hostRoot({ root: '/mnt/image' }); // '/mnt/image'
  */
-export function hostRoot(env: NodeJS.ProcessEnv): string {
-  return env['VIRT_NESTED_ROOT'] || '/';
+export function hostRoot(options: Record<string, unknown>): string {
+  const root = options['root'];
+  return typeof root === 'string' && root !== '' ? root : '/';
+}
+
+/**
+ * Prints one `--json` document of a host command: `"schemaVersion": 1` first, then the report.
+ *
+ * @example
+ * printJson(io, report);
+ */
+export function printJson(io: CliIo, report: object): void {
+  io.stdout(`${JSON.stringify({ schemaVersion: 1, ...report }, null, 2)}\n`);
+}
+
+/**
+ * Runs a host command's body; with `--json`, an error still prints one JSON document (the refused
+ * run's report when the error carries one, else `ok: false` with no checks) and its `error`, while the
+ * sentence goes to stderr as always.
+ *
+ * @example
+ * return withJsonErrors(options, io, async () => { ... });
+ */
+export async function withJsonErrors(options: Record<string, unknown>, io: CliIo, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!options['json'] || !(error instanceof VirtNestedError)) throw error;
+    const carried = (error as Partial<{ report: object }>).report;
+    printJson(io, { ...(carried ?? { ok: false, checks: [] }), error: { code: error.code, message: error.message } });
+    reportError(error, io, Boolean(options['debug']));
+    return exitCodeFor(error);
+  }
 }
 
 /**
@@ -55,9 +88,18 @@ export function hostUri(command: string, options: Record<string, unknown>, env: 
  * process.exitCode = await run([], { json: true }, processIo());
  */
 export async function run(_args: string[], options: Record<string, unknown>, io: CliIo): Promise<number> {
-  const uri = hostUri('check-host', options, io.env);
-  const report = await checkHost({ root: hostRoot(io.env), run: runCommand, ...(uri === undefined ? {} : { uri }) });
-  if (options['json']) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-  else io.stdout(formatChecklist(report.checks, `verdict: nested virtualization is ${report.ok ? 'on' : 'off'} in this host`));
-  return report.ok ? 0 : 1;
+  return withJsonErrors(options, io, async () => {
+    const uri = hostUri('check-host', options, io.env);
+    const report = await checkHost({ root: hostRoot(options), run: runCommand, ...(uri === undefined ? {} : { uri }) });
+    if (options['json']) printJson(io, report);
+    else io.stdout(formatChecklist(report.checks, verdictOf(report)));
+    return report.ok ? 0 : 1;
+  });
+}
+
+function verdictOf(report: { ok: boolean; checks: readonly Check[] }): string {
+  if (report.ok) return 'verdict: nested virtualization is on in this host';
+  // On, but on a kernel with a known escape: the verdict must not read as "off".
+  const exposed = report.checks.some((check) => check.id === 'kernel-advisory' && check.status === 'problem');
+  return exposed ? 'verdict: nested virtualization is on in this host, on a kernel without the fixes of a known escape' : 'verdict: nested virtualization is off in this host';
 }

@@ -118,24 +118,40 @@ Exit codes: 0 no errors, 1 some file has an error (an unreadable, special or und
 
   program
     .command('check-host')
-    .summary('is nested virtualization on in this host?')
-    .description('Check this host: CPU virtualization flag, kvm_intel/kvm_amd loaded, its nested parameter, what /etc/modprobe.d sets at the next load, /dev/kvm, and what libvirt offers.')
+    .summary('is nested virtualization on in this host, and is its kernel safe for it?')
+    .description('Check this host: CPU virtualization flag, kvm_intel/kvm_amd loaded, its nested parameter, what /etc/modprobe.d sets at the next load, the running kernel against known escapes through nesting (kernel-advisory), /dev/kvm, and what libvirt offers.')
     .option('--json', 'print the report as JSON')
+    .option('--root <dir>', 'check the machine under DIR (a mounted image or a chroot) instead of /')
     .option('-c, --connect <uri>', 'libvirt URI asked for domcapabilities', collect)
-    .addHelpText('after', '\nExit codes: 0 nested virtualization is on, 1 it is not, 2 usage error.')
+    .addHelpText('after', '\nExit codes: 0 nested virtualization is on, 1 it is not (or the kernel lacks the fixes of a known escape), 2 usage error.')
     .action(run(() => import('./check-host.js')));
 
   program
     .command('enable-host')
     .summary('turn nested virtualization on in this host, persistently')
-    .description("Write 'options kvm_intel nested=1' (or kvm_amd) to /etc/modprobe.d/kvm.conf, atomically and once; with --reload, also reload the module now (refused while guests run).")
+    .description("Write 'options kvm_intel nested=1' (or kvm_amd) to /etc/modprobe.d/kvm.conf, atomically and once; with --reload, also reload the module now (refused while the kernel counts it in use). Refused on a kernel that lacks the fixes of a known escape through nesting, unless --allow-vulnerable-kernel.")
     .option('--dry-run', 'print the plan; change nothing')
-    .option('--reload', 'reload the kvm module now (only when no guest is running)')
+    .option('--reload', 'reload the kvm module now (only when nothing holds it)')
     .option('--fix-conflicts', 'also comment out nested=0 options lines in other modprobe.d files')
+    .option('--allow-vulnerable-kernel', 'enable nesting even on a kernel without the fixes of a known escape')
     .option('--json', 'print the result as JSON')
-    .option('-c, --connect <uri>', 'libvirt URI asked for running guests', collect)
-    .addHelpText('after', '\nExit codes: 0 done, 1 refused (guests running, not x86), 2 usage error or not permitted.')
+    .option('--root <dir>', 'change the machine under DIR (a mounted image or a chroot) instead of /')
+    .option('-c, --connect <uri>', 'libvirt URI asked to name the guests that hold the module', collect)
+    .addHelpText('after', '\nExit codes: 0 done, 1 refused (module in use, vulnerable kernel, not x86), 2 usage error or not permitted.')
     .action(run(() => import('./enable-host.js')));
+
+  program
+    .command('disable-host')
+    .summary('turn nested virtualization off in this host, persistently')
+    .description("Write 'options kvm_intel nested=0' (or kvm_amd) to /etc/modprobe.d/kvm.conf, atomically and once; with --reload, also reload the module now (refused while the kernel counts it in use). The way back from enable-host, and the mitigation kernel advisories give.")
+    .option('--dry-run', 'print the plan; change nothing')
+    .option('--reload', 'reload the kvm module now (only when nothing holds it)')
+    .option('--fix-conflicts', 'also comment out nested=1 options lines in other modprobe.d files')
+    .option('--json', 'print the result as JSON')
+    .option('--root <dir>', 'change the machine under DIR (a mounted image or a chroot) instead of /')
+    .option('-c, --connect <uri>', 'libvirt URI asked to name the guests that hold the module', collect)
+    .addHelpText('after', '\nExit codes: 0 done, 1 refused (module in use, not x86) or a conflict left, 2 usage error or not permitted.')
+    .action(run(() => import('./disable-host.js')));
 
   program
     .command('check-guest')
@@ -152,6 +168,7 @@ Exit codes: 0 no errors, 1 some file has an error (an unreadable, special or und
     .option('--jobs <n>', 'hosts worked on in parallel')
     .option('--json', 'print the report as one JSON document')
     .option('--json-lines', 'with guests: print one JSON report a line as guests are checked, then the summary')
+    .option('--root <dir>', 'without GUEST: check the machine under DIR (a mounted image or a chroot) instead of /')
     .addHelpText('after', '\nExit codes: 0 nested virtualization available, 1 not, 2 usage error, guest missing or libvirt unreachable.')
     .action(run(() => import('./check-guest.js')));
 

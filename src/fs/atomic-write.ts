@@ -8,7 +8,7 @@ import * as fsPromises from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
- * The open file {@link writeFileAtomic} writes through; `node:fs/promises`' `FileHandle` is one.
+ * The open file `writeFileAtomic` writes through; `node:fs/promises`' `FileHandle` is one.
  *
  * @example
  * const handle: AtomicWriteHandle = await fsPromises.open('/tmp/x', 'wx', 0o644);
@@ -23,7 +23,7 @@ export interface AtomicWriteHandle {
 }
 
 /**
- * The file-system calls {@link writeFileAtomic} makes; `node:fs/promises` is one. Tests inject a
+ * The file-system calls `writeFileAtomic` makes; `node:fs/promises` is one. Tests inject a
  * failing one to stand for a read-only `/etc` or a full disk.
  *
  * @example
@@ -37,7 +37,7 @@ export interface AtomicWriteFs {
 }
 
 /**
- * Options of {@link writeFileAtomic}.
+ * Options of `writeFileAtomic`.
  *
  * @example
  * const options: AtomicWriteOptions = { mode: 0o644 };

@@ -3,9 +3,10 @@
  * `hypervisor` flag and `/dev/kvm` as context. The verdict is the flag alone.
  */
 import { isX86, kvmModuleFor, virtualizationFlagFor, virtualizationName } from './cpuinfo.js';
-import { missingFlagFix, readCpuinfo } from './check-host.js';
+import { missingFlagFix } from './check-host.js';
+import { createHostFs } from './host-fs.js';
+import { readCpuinfo } from './host-state.js';
 import type { Check } from './report.js';
-import { pathExists } from './root-files.js';
 
 /**
  * The items of a guest report, in the order they are listed; `cpu-flag` decides `ok`.
@@ -54,11 +55,12 @@ export interface CheckGuestOptions {
  */
 export async function checkGuest(options: CheckGuestOptions): Promise<GuestReport> {
   const { root } = options;
-  const cpu = await readCpuinfo(root);
+  const fs = createHostFs(root);
+  const cpu = await readCpuinfo(fs);
   const vmx = cpu.flags.includes('vmx');
   const svm = cpu.flags.includes('svm');
   const hypervisor = cpu.flags.includes('hypervisor');
-  const devKvm = await pathExists(root, '/dev/kvm');
+  const devKvm = await fs.exists('/dev/kvm');
   const x86 = isX86(cpu.arch);
   const checks: Array<Check<GuestCheckId>> = [];
 

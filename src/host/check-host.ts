@@ -3,24 +3,25 @@
  * `kvm_intel`/`kvm_amd` loaded, does its `nested` read 1/Y, and will the next load keep it so.
  * `/dev/kvm` and libvirt's CPU modes are advice and never change the verdict.
  */
-import { VirtNestedError } from '../errors.js';
-import { isX86, kvmModuleFor, parseCpuinfo, virtualizationFlagFor, virtualizationName, type CpuInfo, type KvmModule, type VirtualizationFlag } from './cpuinfo.js';
+import { isX86, virtualizationFlagFor, virtualizationName, type KvmModule, type VirtualizationFlag } from './cpuinfo.js';
 import { DEFAULT_HOST_URI, readLibvirtCpuModes, type LibvirtCpuModes } from './domcapabilities.js';
-import { readKvmModuleState } from './kvm-module.js';
-import { describeSetting, KERNEL_CMDLINE_PATH, KVM_CONF_PATH, persistentNestedFrom, readPersistentNested, type PersistentNested } from './modprobe-config.js';
+import { createHostFs } from './host-fs.js';
+import { readHostState } from './host-state.js';
+import { kernelAdvisoryCheck } from './kernel-advisory-check.js';
+import { judgeKernel, type KernelVersion } from './kernel-advisory.js';
+import { describeSetting, KERNEL_CMDLINE_PATH, KVM_CONF_PATH, moduleParameters, persistentNestedFrom, type PersistentNested } from './modprobe-config.js';
 import type { Check } from './report.js';
-import { pathExists, pathInRoot, readTextIfExists } from './root-files.js';
 import type { CommandRunner } from './run-command.js';
 
 /**
- * The items of a host report, in the order they are listed. `cpu-flag`, `module-loaded`, `nested`
- * and `modprobe-nested` decide `ok` (with `arch`, as only x86 has the flag); `dev-kvm` and
- * `libvirt-cpu-modes` are advice.
+ * The items of a host report, in the order they are listed. `cpu-flag`, `module-loaded`, `nested`,
+ * `modprobe-nested` and `kernel-advisory` decide `ok` (with `arch`, as only x86 has the flag);
+ * `dev-kvm` and `libvirt-cpu-modes` are advice.
  *
  * @example
  * const nested = report.checks.find((check) => check.id === ('nested' satisfies HostCheckId));
  */
-export type HostCheckId = 'arch' | 'cpu-flag' | 'module-loaded' | 'nested' | 'modprobe-nested' | 'dev-kvm' | 'libvirt-cpu-modes';
+export type HostCheckId = 'arch' | 'cpu-flag' | 'module-loaded' | 'nested' | 'modprobe-nested' | 'kernel-advisory' | 'dev-kvm' | 'libvirt-cpu-modes';
 
 /**
  * What `checkHost` found. Paths in it are as seen on the host (`/etc/modprobe.d/kvm.conf`), whatever
@@ -31,7 +32,7 @@ export type HostCheckId = 'arch' | 'cpu-flag' | 'module-loaded' | 'nested' | 'mo
  * if (!report.ok) for (const check of report.checks) if (check.status === 'problem') console.log(check.message, check.fix);
  */
 export interface HostReport {
-  /** Nested virtualization is on now and stays on at the next load of the module. */
+  /** Nested virtualization is on now and stays on at the next load of the module, on a kernel not known to be vulnerable. */
   readonly ok: boolean;
   /** From `/proc/cpuinfo`: `x86_64`, `aarch64`, …; see `parseCpuinfo`. */
   readonly arch: string;
@@ -50,6 +51,8 @@ export interface HostReport {
   /** What modprobe's configuration gives `nested` at the next load. */
   readonly persistent: PersistentNested;
   readonly devKvm: boolean;
+  /** The running kernel, as the `kernel-advisory` check read it. */
+  readonly kernel: KernelVersion;
   /** libvirt's CPU modes for kvm guests; `undefined` when not asked (not x86). */
   readonly libvirt: LibvirtCpuModes | undefined;
   readonly checks: ReadonlyArray<Check<HostCheckId>>;
@@ -73,20 +76,6 @@ export interface CheckHostOptions {
 const ONLY_X86 = 'not checked, because nested virtualization is only supported on x86';
 
 /**
- * Reads `/proc/cpuinfo` under `root`; a machine without it cannot be checked at all.
- *
- * @example
- * const cpu = await readCpuinfo('/');
- */
-export async function readCpuinfo(root: string): Promise<CpuInfo> {
-  const text = await readTextIfExists(root, '/proc/cpuinfo');
-  if (text === undefined) {
-    throw new VirtNestedError('FILE_UNREADABLE', `${pathInRoot(root, '/proc/cpuinfo')} does not exist, so the CPU cannot be checked; mount /proc and run again`);
-  }
-  return parseCpuinfo(text);
-}
-
-/**
  * The message that says why a flag is missing and what to do, shared by host and guest checks.
  *
  * @example
@@ -98,13 +87,13 @@ export function missingFlagFix(flag: VirtualizationFlag, hypervisor: boolean): s
     : `enable ${virtualizationName(flag)} in the firmware setup and reboot`;
 }
 
-function persistentCheck(persistent: PersistentNested, module: KvmModule, flagPresent: boolean): Check<HostCheckId> {
+function persistentCheck(persistent: PersistentNested, module: KvmModule, flagPresent: boolean, kernelVulnerable: boolean): Check<HostCheckId> {
   const id = 'modprobe-nested';
   const source = persistent.source;
   if (source === undefined) {
     const message = `no modprobe.d file sets nested for ${module}, so the kernel's default applies at the next load`;
-    // enable-host refuses a CPU without the flag, so it is no fix there.
-    return flagPresent
+    // enable-host refuses a CPU without the flag, and a kernel without the fixes: no fix there.
+    return flagPresent && !kernelVulnerable
       ? { id, status: 'not-applicable', message, fix: 'to keep nested on across reloads and reboots, run: virt-nested enable-host' }
       : { id, status: 'not-applicable', message };
   }
@@ -150,10 +139,10 @@ function libvirtCheck(libvirt: LibvirtCpuModes): Check<HostCheckId> {
  */
 export async function checkHost(options: CheckHostOptions): Promise<HostReport> {
   const { root, run } = options;
-  const cpu = await readCpuinfo(root);
+  const state = await readHostState(createHostFs(root));
+  const { cpu, module, devKvm } = state;
   const hypervisor = cpu.flags.includes('hypervisor');
-  const devKvm = await pathExists(root, '/dev/kvm');
-  const module = kvmModuleFor(cpu);
+  const judgement = judgeKernel(state.kernel);
   const archCheck: Check<HostCheckId> = isX86(cpu.arch)
     ? { id: 'arch', status: 'ok', message: `the CPU is ${cpu.arch}${cpu.vendor === undefined ? '' : ` (${cpu.vendor})`}` }
     : { id: 'arch', status: 'problem', message: `nested virtualization is only supported on x86, and this CPU is ${cpu.arch}`, fix: 'run nested guests on an x86 host' };
@@ -169,20 +158,22 @@ export async function checkHost(options: CheckHostOptions): Promise<HostReport> 
       skipped('module-loaded', 'no KVM module fits this CPU'),
       skipped('nested', 'no KVM module fits this CPU'),
       skipped('modprobe-nested', 'no KVM module fits this CPU'),
+      skipped('kernel-advisory', 'no KVM module fits this CPU'),
       skipped('dev-kvm', 'no KVM module fits this CPU'),
       skipped('libvirt-cpu-modes', 'no KVM module fits this CPU'),
     ];
     return {
       ok: false, arch: cpu.arch, vendor: cpu.vendor, flag: undefined, flagPresent: false, hypervisor,
       module: undefined, moduleLoaded: false, nested: undefined, nestedEnabled: false,
-      persistent: persistentNestedFrom([]), devKvm, libvirt: undefined, checks,
+      persistent: persistentNestedFrom([]), devKvm, kernel: judgement.kernel, libvirt: undefined, checks,
     };
   }
 
   const flag = virtualizationFlagFor(module);
   const flagPresent = cpu.flags.includes(flag);
-  const state = await readKvmModuleState(root, module);
-  const persistent = await readPersistentNested(root, module);
+  const moduleState = state.moduleState ?? { loaded: false, nested: undefined, nestedEnabled: false, useCount: undefined };
+  const persistent = persistentNestedFrom(moduleParameters(state.files, state.cmdline, module, 'nested'));
+  const kernelCheck = kernelAdvisoryCheck<HostCheckId>('kernel-advisory', judgement, moduleState.nestedEnabled);
   const libvirt = await readLibvirtCpuModes(run, options.uri ?? DEFAULT_HOST_URI);
 
   // What brings nested on now: enable-host --reload, unless a setting elsewhere would undo it.
@@ -193,22 +184,22 @@ export async function checkHost(options: CheckHostOptions): Promise<HostReport> 
   const flagCheck: Check<HostCheckId> = flagPresent
     ? { id: 'cpu-flag', status: 'ok', message: `the CPU has the ${flag} flag (${virtualizationName(flag)})` }
     : { id: 'cpu-flag', status: 'problem', message: `the CPU has no ${flag} flag, so KVM cannot use ${virtualizationName(flag)} here`, fix: missingFlagFix(flag, hypervisor) };
-  const moduleCheck: Check<HostCheckId> = state.loaded
+  const moduleCheck: Check<HostCheckId> = moduleState.loaded
     ? { id: 'module-loaded', status: 'ok', message: `${module} is loaded` }
     : { id: 'module-loaded', status: 'problem', message: `${module} is not loaded`, fix: flagPresent ? reloadFix : `${module} can load only once the CPU has ${flag}` };
   let nestedCheck: Check<HostCheckId>;
-  if (!state.loaded) {
+  if (!moduleState.loaded) {
     nestedCheck = { id: 'nested', status: 'not-applicable', message: `${module} is not loaded, so it has no nested parameter to read` };
-  } else if (state.nested === undefined) {
+  } else if (moduleState.nested === undefined) {
     nestedCheck = { id: 'nested', status: 'problem', message: `${module} has no nested parameter in /sys/module/${module}/parameters`, fix: `use a kernel whose ${module} has the nested parameter` };
-  } else if (state.nestedEnabled) {
-    nestedCheck = { id: 'nested', status: 'ok', message: `${module}'s nested parameter reads ${state.nested}` };
+  } else if (moduleState.nestedEnabled) {
+    nestedCheck = { id: 'nested', status: 'ok', message: `${module}'s nested parameter reads ${moduleState.nested}` };
   } else {
-    nestedCheck = { id: 'nested', status: 'problem', message: `${module}'s nested parameter reads ${state.nested}`, fix: reloadFix };
+    nestedCheck = { id: 'nested', status: 'problem', message: `${module}'s nested parameter reads ${moduleState.nested}`, fix: reloadFix };
   }
   let devKvmFix: string;
   if (!flagPresent) devKvmFix = `it appears once the CPU has ${flag} and ${module} is loaded`;
-  else if (!state.loaded) devKvmFix = reloadFix;
+  else if (!moduleState.loaded) devKvmFix = reloadFix;
   else devKvmFix = `look for why ${module} made none: dmesg | grep -i kvm`;
   const devKvmCheck: Check<HostCheckId> = devKvm
     ? { id: 'dev-kvm', status: 'ok', message: '/dev/kvm is present' }
@@ -216,19 +207,20 @@ export async function checkHost(options: CheckHostOptions): Promise<HostReport> 
 
   const persistentOn = persistent.verdict === 'on' || persistent.verdict === 'unset';
   return {
-    ok: flagPresent && state.loaded && state.nestedEnabled && persistentOn,
+    ok: flagPresent && moduleState.loaded && moduleState.nestedEnabled && persistentOn && kernelCheck.status !== 'problem',
     arch: cpu.arch,
     vendor: cpu.vendor,
     flag,
     flagPresent,
     hypervisor,
     module,
-    moduleLoaded: state.loaded,
-    nested: state.nested,
-    nestedEnabled: state.nestedEnabled,
+    moduleLoaded: moduleState.loaded,
+    nested: moduleState.nested,
+    nestedEnabled: moduleState.nestedEnabled,
     persistent,
     devKvm,
+    kernel: judgement.kernel,
     libvirt,
-    checks: [archCheck, flagCheck, moduleCheck, nestedCheck, persistentCheck(persistent, module, flagPresent), devKvmCheck, libvirtCheck(libvirt)],
+    checks: [archCheck, flagCheck, moduleCheck, nestedCheck, persistentCheck(persistent, module, flagPresent, judgement.verdict === 'vulnerable'), kernelCheck, devKvmCheck, libvirtCheck(libvirt)],
   };
 }

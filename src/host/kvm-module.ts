@@ -1,15 +1,15 @@
 /**
- * The KVM module as the running kernel has it: loaded or not, and its `nested` parameter. Read
- * from `/sys/module` (and `/proc/modules`), never from `lsmod`, which some machines lack.
+ * The KVM module as the running kernel has it: loaded or not, its `nested` parameter, and its use
+ * count. Read from `/sys/module` (and `/proc/modules`), never from `lsmod`, which some machines lack.
  */
 import type { KvmModule } from './cpuinfo.js';
-import { pathExists, readTextIfExists } from './root-files.js';
+import { createHostFs, type HostFs } from './host-fs.js';
 
 /**
  * The running state of a KVM module.
  *
  * @example
- * const state: KvmModuleState = { loaded: true, nested: 'Y', nestedEnabled: true };
+ * const state: KvmModuleState = { loaded: true, nested: 'Y', nestedEnabled: true, useCount: 0 };
  */
 export interface KvmModuleState {
   /** `/sys/module/MODULE` exists, or `/proc/modules` lists it. */
@@ -18,6 +18,12 @@ export interface KvmModuleState {
   readonly nested: string | undefined;
   /** `nested` reads `1` or `Y`, as the seed says. */
   readonly nestedEnabled: boolean;
+  /**
+   * What holds the module, as the kernel counts it (`/sys/module/MODULE/refcnt`, lsmod's "Used by"):
+   * every process with `/dev/kvm` open, a QEMU that libvirt does not know included. `undefined` when
+   * the kernel gives no count.
+   */
+  readonly useCount: number | undefined;
 }
 
 /**
@@ -33,17 +39,24 @@ export function nestedIsOn(nested: string | undefined): boolean {
 }
 
 /**
- * Reads whether `module` is loaded under `root`, and its `nested` parameter.
+ * Reads whether `module` is loaded on the machine under `root` (a directory, or the `HostFs` of one),
+ * its `nested` parameter and its use count.
  *
  * @example
- * const { loaded, nestedEnabled } = await readKvmModuleState('/', 'kvm_amd');
+ * const { loaded, nestedEnabled, useCount } = await readKvmModuleState('/', 'kvm_amd');
  */
-export async function readKvmModuleState(root: string, module: KvmModule): Promise<KvmModuleState> {
-  let loaded = await pathExists(root, `/sys/module/${module}`);
-  if (!loaded) {
-    const modules = await readTextIfExists(root, '/proc/modules');
-    loaded = modules !== undefined && modules.split('\n').some((line) => line.split(' ')[0] === module);
+export async function readKvmModuleState(root: string | HostFs, module: KvmModule): Promise<KvmModuleState> {
+  const fs = typeof root === 'string' ? createHostFs(root) : root;
+  let loaded = await fs.exists(`/sys/module/${module}`);
+  let procCount: number | undefined;
+  const modules = await fs.readText('/proc/modules');
+  const line = modules?.split('\n').find((entry) => entry.split(' ')[0] === module);
+  if (line !== undefined) {
+    loaded = true;
+    procCount = Number.parseInt(line.split(' ')[2] ?? '', 10);
   }
-  const nested = (await readTextIfExists(root, `/sys/module/${module}/parameters/nested`))?.trim();
-  return { loaded, nested, nestedEnabled: nestedIsOn(nested) };
+  const nested = (await fs.readText(`/sys/module/${module}/parameters/nested`))?.trim();
+  const refcnt = Number.parseInt((await fs.readText(`/sys/module/${module}/refcnt`)) ?? '', 10);
+  const count = Number.isNaN(refcnt) ? procCount : refcnt;
+  return { loaded, nested, nestedEnabled: nestedIsOn(nested), useCount: count === undefined || Number.isNaN(count) || !loaded ? undefined : count };
 }

@@ -1,13 +1,13 @@
 /**
- * `/etc/modprobe.d` read as modprobe (kmod) reads it: every `*.conf` of its directories, one list
- * sorted by file name (a name in `/etc/modprobe.d` hides the same name further down), backslash
- * line continuations, `#` comment lines, `kvm-intel` and `kvm_intel` the same module; then
- * `module.param=value` words of the kernel command line. modprobe passes a module all its
- * `options`, in that order, and for a repeated parameter the kernel keeps the last value.
+ * modprobe's configuration as a whole: every `*.conf` of its directories, one list sorted by file
+ * name (a name in `/etc/modprobe.d` hides the same name further down), then `module.param=value`
+ * words of the kernel command line. modprobe passes a module all its `options`, in that order, and
+ * for a repeated parameter the kernel keeps the last value. Pure: the files are read by
+ * `modprobe-files.ts`, and each file's text is parsed by `modprobe-text.ts`.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import type { KvmModule } from './cpuinfo.js';
-import { pathInRoot, readTextIfExists } from './root-files.js';
+import { posix } from 'node:path';
+import { kernelBool, moduleName, parseModprobeText } from './modprobe-text.js';
+
 
 /**
  * The directories modprobe reads, highest priority first (kmod's own order).
@@ -51,41 +51,6 @@ export interface ModprobeFile {
 }
 
 /**
- * One kernel parameter of an `options` line, as the kernel splits it (whitespace, double quotes).
- * `start`/`end` are offsets in the logical line's `text`.
- *
- * @example
- * const param: KernelParameter = { name: 'nested', value: '1', start: 18, end: 26 };
- */
-export interface KernelParameter {
-  readonly name: string;
-  /** `undefined` for a bare name (`nested`), which a boolean parameter takes as on. */
-  readonly value: string | undefined;
-  readonly start: number;
-  readonly end: number;
-}
-
-/**
- * One logical line: physical lines joined where one ends with a backslash.
- *
- * @example
- * parseModprobeText('options kvm_intel \\\n nested=1\n')[0]?.text; // 'options kvm_intel  nested=1'
- */
-export interface ModprobeLine {
-  /** 1-based number of the physical line it starts on. */
-  readonly line: number;
-  /** Offsets in the file's text: where the line starts, and where it ends (before its newline). */
-  readonly start: number;
-  readonly end: number;
-  /** The line as modprobe sees it. */
-  readonly text: string;
-  /** For each character of `text`, its offset in the file's text. */
-  readonly offsets: readonly number[];
-  /** Set for an `options MODULE PARAMS` line. */
-  readonly options: { readonly module: string; readonly parameters: readonly KernelParameter[] } | undefined;
-}
-
-/**
  * A parameter given to a module by the configuration, where modprobe finds it.
  *
  * @example
@@ -103,167 +68,53 @@ export interface ModuleParameter {
   readonly text: string;
 }
 
-const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
-const isFieldSeparator = (c: string | undefined): boolean => c === ' ' || c === '\t';
-
 /**
- * The name modprobe uses for a module: dashes are underscores.
+ * Whether modprobe reads a file of this name from its directories: `*.conf` (and the old `*.alias`),
+ * not hidden.
  *
  * @example
- * moduleName('kvm-intel'); // 'kvm_intel'
+ * isModprobeFileName('kvm.conf'); // true
+ * isModprobeFileName('.kvm.conf.123.tmp'); // false
  */
-export function moduleName(spelled: string): string {
-  return spelled.replaceAll('-', '_');
+export function isModprobeFileName(name: string): boolean {
+  return !name.startsWith('.') && name.length >= 6 && (name.endsWith('.conf') || name.endsWith('.alias'));
 }
 
-function logicalLines(text: string): Array<Omit<ModprobeLine, 'options'>> {
-  const lines: Array<Omit<ModprobeLine, 'options'>> = [];
-  let i = 0;
-  let physical = 1;
-  while (i < text.length) {
-    const start = i;
-    const line = physical;
-    let joined = '';
-    const offsets: number[] = [];
-    while (i < text.length && text[i] !== '\n') {
-      if (text[i] === '\\') {
-        if (text[i + 1] === '\n') {
-          i += 2;
-          physical += 1;
-          continue;
-        }
-        // modprobe drops a backslash before any other character and keeps that character.
-        if (i + 1 < text.length) {
-          joined += text[i + 1];
-          offsets.push(i + 1);
-        }
-        i += 2;
-        continue;
-      }
-      joined += text[i];
-      offsets.push(i);
-      i += 1;
-    }
-    lines.push({ line, start, end: Math.min(i, text.length), text: joined, offsets });
-    if (i < text.length) {
-      i += 1;
-      physical += 1;
-    }
-  }
-  return lines;
-}
-
-/** The kernel's own splitting of a parameter string (`next_arg` in kernel/params.c). */
-function kernelParameters(text: string, from: number): KernelParameter[] {
-  const parameters: KernelParameter[] = [];
-  let i = from;
-  for (;;) {
-    while (i < text.length && isSpace(text[i])) i += 1;
-    if (i >= text.length) return parameters;
-    const start = i;
-    let inQuote = false;
-    if (text[i] === '"') {
-      inQuote = true;
-      i += 1;
-    }
-    const bodyStart = i;
-    let equals = -1;
-    for (; i < text.length; i += 1) {
-      if (isSpace(text[i]) && !inQuote) break;
-      if (equals < 0 && text[i] === '=') equals = i;
-      if (text[i] === '"') inQuote = !inQuote;
-    }
-    const stripQuote = (s: string) => (s.endsWith('"') ? s.slice(0, -1) : s);
-    if (equals < 0) {
-      const name = text.slice(bodyStart, i);
-      parameters.push({ name: bodyStart > start ? stripQuote(name) : name, value: undefined, start, end: i });
-    } else {
-      let value = text.slice(equals + 1, i);
-      if (value.startsWith('"')) value = stripQuote(value.slice(1));
-      else if (bodyStart > start) value = stripQuote(value);
-      parameters.push({ name: text.slice(bodyStart, equals), value, start, end: i });
-    }
-  }
-}
-
-function optionsOf(text: string): ModprobeLine['options'] {
-  if (text === '' || text.startsWith('#')) return undefined;
-  let i = 0;
-  const field = () => {
-    while (i < text.length && isFieldSeparator(text[i])) i += 1;
-    const start = i;
-    while (i < text.length && !isFieldSeparator(text[i])) i += 1;
-    return text.slice(start, i);
-  };
-  if (field() !== 'options') return undefined;
-  const module = field();
-  // modprobe ignores `options MODULE` with nothing after the separator as a bad line.
-  if (module === '' || i + 1 >= text.length) return undefined;
-  return { module, parameters: kernelParameters(text, i + 1) };
+function priorityOf(path: string): number {
+  const index = MODPROBE_DIRECTORIES.indexOf(posix.dirname(path));
+  return index < 0 ? MODPROBE_DIRECTORIES.length : index;
 }
 
 /**
- * Splits a modprobe.d file into logical lines, with the `options` lines parsed.
+ * The files modprobe reads, out of files of any of its directories, in the order it reads them: a
+ * name in a directory of higher priority hides the same name further down (so `/etc/modprobe.d/x.conf`
+ * hides `/usr/lib/modprobe.d/x.conf`), and the rest is sorted by name. The one place this rule lives:
+ * reading a machine and planning a change both go through it.
  *
  * @example
- * parseModprobeText('# kvm\noptions kvm_intel nested=1\n')[1]?.options?.parameters[0]?.value; // '1'
+ * effectiveModprobeFiles([{ path: '/lib/modprobe.d/kvm.conf', text: 'a' }, { path: '/etc/modprobe.d/kvm.conf', text: 'b' }]);
+ * // [{ path: '/etc/modprobe.d/kvm.conf', text: 'b' }]
  */
-export function parseModprobeText(text: string): ModprobeLine[] {
-  return logicalLines(text).map((line) => ({ ...line, options: optionsOf(line.text) }));
+export function effectiveModprobeFiles(files: readonly ModprobeFile[]): ModprobeFile[] {
+  const chosen = new Map<string, ModprobeFile>();
+  for (const file of files) {
+    const name = posix.basename(file.path);
+    const held = chosen.get(name);
+    if (held === undefined || priorityOf(file.path) < priorityOf(held.path)) chosen.set(name, file);
+  }
+  return [...chosen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, file]) => file);
 }
 
 /**
- * How the kernel reads a boolean parameter (`kstrtobool`): `true`, `false`, or `undefined` for a
- * value it rejects (then the module does not load). A bare parameter (`nested`) is on.
+ * Where a change to a modprobe file is written: files below `/etc` belong to packages, which would
+ * put them back on an upgrade, so an `/etc/modprobe.d` file of the same name hides them instead.
  *
  * @example
- * kernelBool('Y'); // true
- * kernelBool('0'); // false
+ * editablePathFor('/usr/lib/modprobe.d/zz-vendor.conf'); // '/etc/modprobe.d/zz-vendor.conf'
  */
-export function kernelBool(value: string | undefined): boolean | undefined {
-  if (value === undefined) return true;
-  const first = value[0];
-  if (first === 'y' || first === 'Y' || first === 't' || first === 'T' || first === '1') return true;
-  if (first === 'n' || first === 'N' || first === 'f' || first === 'F' || first === '0') return false;
-  if (first === 'o' || first === 'O') {
-    if (value[1] === 'n' || value[1] === 'N') return true;
-    if (value[1] === 'f' || value[1] === 'F') return false;
-  }
-  return undefined;
-}
-
-/**
- * Reads the configuration files under `root` in the order modprobe reads them.
- *
- * @example
- * const files = await readModprobeFiles('/'); // [{ path: '/etc/modprobe.d/kvm.conf', text: '…' }, …]
- */
-export async function readModprobeFiles(root: string): Promise<ModprobeFile[]> {
-  const chosen = new Map<string, string>();
-  for (const directory of MODPROBE_DIRECTORIES) {
-    let names: string[];
-    try {
-      names = await readdir(pathInRoot(root, directory));
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      if (name.startsWith('.') || !(name.endsWith('.conf') || name.endsWith('.alias'))) continue;
-      if (name.length < 6 || chosen.has(name)) continue;
-      const path = `${directory}/${name}`;
-      const isDirectory = await stat(pathInRoot(root, path)).then((s) => s.isDirectory(), () => false);
-      if (!isDirectory) chosen.set(name, path);
-    }
-  }
-  const names = [...chosen.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const files: ModprobeFile[] = [];
-  for (const name of names) {
-    const path = chosen.get(name) as string;
-    // A name masked by a link to /dev/null, or one that cannot be read, gives modprobe nothing.
-    const text = await readFile(pathInRoot(root, path), 'utf8').catch(() => '');
-    files.push({ path, text });
-  }
-  return files;
+export function editablePathFor(path: string): string {
+  const directory = posix.dirname(path);
+  return directory === '/usr/lib/modprobe.d' || directory === '/lib/modprobe.d' ? `/etc/modprobe.d/${posix.basename(path)}` : path;
 }
 
 /**
@@ -352,19 +203,6 @@ export function persistentNestedFrom(settings: readonly ModuleParameter[]): Pers
   if (source === undefined) return { verdict: 'unset', value: undefined, source: undefined, settings };
   const bool = kernelBool(source.value);
   return { verdict: bool === undefined ? 'invalid' : bool ? 'on' : 'off', value: source.value, source, settings };
-}
-
-/**
- * Reads what the next load of `module` will get for `nested` on the machine under `root`: the
- * modprobe.d files, then the kernel command line.
- *
- * @example
- * const { verdict, source } = await readPersistentNested('/', 'kvm_intel');
- */
-export async function readPersistentNested(root: string, module: KvmModule): Promise<PersistentNested> {
-  const files = await readModprobeFiles(root);
-  const cmdline = parseKernelCmdline((await readTextIfExists(root, KERNEL_CMDLINE_PATH)) ?? '');
-  return persistentNestedFrom(moduleParameters(files, cmdline, module, 'nested'));
 }
 
 /**

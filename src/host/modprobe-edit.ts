@@ -4,7 +4,7 @@
  */
 import type { KvmModule } from './cpuinfo.js';
 import { applySplices, type Splice } from '../xml/splice.js';
-import { kernelBool, moduleName, parseModprobeText, type KernelParameter, type ModprobeLine } from './modprobe-config.js';
+import { kernelBool, moduleName, parseModprobeText, type KernelParameter, type ModprobeLine } from './modprobe-text.js';
 
 function newlineOf(text: string): string {
   return text.includes('\r\n') ? '\r\n' : '\n';
@@ -19,16 +19,16 @@ function isNested(parameter: KernelParameter): boolean {
 }
 
 /**
- * Makes `text` (a modprobe.d file, `undefined` when it does not exist) give `module` `nested=1`:
- * unchanged when its last `nested` for the module is already on; else that value becomes `1`; else
- * ` nested=1` joins the module's last `options` line; else `options MODULE nested=1` is appended.
- * The file's own spelling of the module (`kvm-intel`) is kept.
+ * Makes `text` (a modprobe.d file, `undefined` when it does not exist) give `module` `nested=VALUE`
+ * (`1` by default, or `0`): unchanged when its last `nested` for the module already reads so; else
+ * that value becomes VALUE; else ` nested=VALUE` joins the module's last `options` line; else
+ * `options MODULE nested=VALUE` is appended. The file's own spelling of the module (`kvm-intel`) is kept.
  *
  * @example
  * setNestedOption('options kvm_intel nested=0 enable_apicv=1\n', 'kvm_intel'); // 'options kvm_intel nested=1 enable_apicv=1\n'
- * setNestedOption(undefined, 'kvm_amd'); // 'options kvm_amd nested=1\n'
+ * setNestedOption(undefined, 'kvm_amd', '0'); // 'options kvm_amd nested=0\n'
  */
-export function setNestedOption(text: string | undefined, module: KvmModule): string {
+export function setNestedOption(text: string | undefined, module: KvmModule, value: '1' | '0' = '1'): string {
   const source = text ?? '';
   const lines = parseModprobeText(source).filter((line) => line.options !== undefined && moduleName(line.options.module) === module);
   let last: { line: ModprobeLine; parameter: KernelParameter } | undefined;
@@ -36,8 +36,8 @@ export function setNestedOption(text: string | undefined, module: KvmModule): st
     for (const parameter of line.options?.parameters ?? []) if (isNested(parameter)) last = { line, parameter };
   }
   if (last !== undefined) {
-    if (kernelBool(last.parameter.value) === true) return source;
-    return applySplices(source, [{ ...rawRange(last.line, last.parameter), text: 'nested=1' }]);
+    if (kernelBool(last.parameter.value) === (value === '1')) return source;
+    return applySplices(source, [{ ...rawRange(last.line, last.parameter), text: `nested=${value}` }]);
   }
   const lastLine = lines[lines.length - 1];
   if (lastLine !== undefined) {
@@ -45,10 +45,10 @@ export function setNestedOption(text: string | undefined, module: KvmModule): st
     const lastParameter = parameters[parameters.length - 1];
     if (lastParameter !== undefined) {
       const at = rawRange(lastLine, lastParameter).end;
-      return applySplices(source, [{ start: at, end: at, text: ' nested=1' }]);
+      return applySplices(source, [{ start: at, end: at, text: ` nested=${value}` }]);
     }
   }
-  return appendLine(source, `options ${module} nested=1`);
+  return appendLine(source, `options ${module} nested=${value}`);
 }
 
 function appendLine(text: string, line: string): string {
