@@ -25,6 +25,7 @@ export type { HostChangeCheckId } from './host/nested-checks.js';
 export type { FileChange, ModprobeConflict, PlannedCommand, ReloadOutcome, NestedDirection } from './host/nested-plan.js';
 export { GuestsRunningError } from './host/module-users.js';
 export { KERNEL_ADVISORIES, type KernelAdvisory } from './host/kernel-advisories.js';
+export type { KernelVersion } from './host/kernel-advisory.js';
 export type { CpuInfo, KvmModule, VirtualizationFlag } from './host/cpuinfo.js';
 export type { LibvirtCpuModes } from './host/domcapabilities.js';
 export { KERNEL_CMDLINE_PATH, KVM_CONF_PATH, type ModprobeFile, type ModuleParameter, type PersistentNested } from './host/modprobe-config.js';
