@@ -1,23 +1,21 @@
 /**
  * The apply workflow: the how-to's "shut down, virsh edit, set <cpu mode=… check='partial'/>", done so
- * that no guest definition can be lost. One virsh session for the whole workflow.
+ * that no guest definition can be lost. One virsh session for the whole workflow. Reading and planning
+ * ({@link planCpuMode}) change nothing; the define, verify and rollback are `define-safely.ts`.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { GuestNotShutOffError, VirshError, VirtNestedError } from '../errors.js';
+import { VirtNestedError } from '../errors.js';
 import { setCpuMode, type CpuCheck } from '../cpu/set-cpu-mode.js';
+import { documentOf } from '../domain/document-of.js';
 import { parseDomain } from '../domain/parse-domain.js';
 import { serializeDomain } from '../domain/serialize-domain.js';
 import type { CpuMode, Domain, DomainCpu } from '../domain/types.js';
 import { cpuModesSupported, type CpuModesSupported } from '../virsh/domcapabilities.js';
-import type { VirshSession } from '../virsh/session.js';
-import { defaultBackupDir, writeBackup } from './backup.js';
-import { defineRefusalReasons } from '../virsh/domain-commands.js';
 import { virshHint } from '../virsh/hint.js';
+import { defaultBackupDir, recordDefined, sha256Hex, stageDefinition, writeBackup } from './backup.js';
+import { defineSafely, readGuest, requireShutOff, type GuestState, type SafeDefineHooks, type VirshCommands } from './define-safely.js';
+import { startWatch } from './watch-guest.js';
 
-/** What the workflow needs of a virsh session (see `virsh/`). */
-export type VirshCommands = Pick<VirshSession, 'uri' | 'run' | 'dumpxml' | 'domcapabilities' | 'define'>;
+export type { VirshCommands } from './define-safely.js';
 
 /** Options of {@link applyCpuMode}. */
 export interface ApplyCpuModeOptions {
@@ -25,20 +23,17 @@ export interface ApplyCpuModeOptions {
   readonly session: VirshCommands;
   /** Compute and report, change nothing (no backup, no define). */
   readonly dryRun?: boolean;
-  /** Where backups go (default: see `defaultBackupDir`). */
+  /** Where backups go, and where the new definition is staged for `virsh define --file` (default: see `defaultBackupDir`). */
   readonly backupDir?: string;
   readonly check?: CpuCheck;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: () => Date;
-  /** Where the new definition is written (in a fresh 0700 directory, removed after) for `virsh define --file`; default `os.tmpdir()`. */
-  readonly tmpDir?: string;
   /**
-   * A last change to the edited XML before it is defined. For tests and experts: whatever it returns
-   * goes through the same define, verification and rollback.
+   * Watch libvirt's lifecycle events of the guest during the edit (default true), to find a define or
+   * start by another tool that the compare-and-swap cannot see. Off, such races are found only from
+   * what the definition holds afterwards.
    */
-  readonly transform?: (xml: string) => string;
-  /** Called between the first read and the compare-and-swap re-read (tests use it to race the workflow). */
-  readonly beforeRecheck?: () => Promise<void>;
+  readonly watchEvents?: boolean;
 }
 
 /** What `applyCpuMode` did. The shape `set-cpu GUEST --json` prints. */
@@ -56,80 +51,28 @@ export interface ApplyResult {
   readonly warnings: readonly string[];
 }
 
+/**
+ * What {@link planCpuMode} found: the guest's state, its definition, and the edit; nothing changed yet.
+ *
+ * @example
+ * const plan = await planCpuMode(session, 'web-1', 'host-model');
+ * plan.edited === plan.original // true: nothing to do
+ */
+export interface CpuModePlan {
+  readonly guest: string;
+  readonly uri: string;
+  readonly mode: CpuMode;
+  readonly state: GuestState;
+  /** The persistent definition as read (`--inactive --security-info`). */
+  readonly original: string;
+  readonly domain: Domain;
+  /** The edited definition; equal to `original` when the guest already has what is asked. */
+  readonly edited: string;
+  readonly after: DomainCpu | null;
+  readonly warnings: readonly string[];
+}
+
 const NESTED_SAVE_WARNING = 'while the guest runs nested guests it cannot be saved or live-migrated; stop them first';
-
-/** A guest's state, and whether it has a managed save image (which `domstate` does not show). */
-interface GuestState {
-  readonly state: string;
-  readonly managedSave: boolean;
-}
-
-/** Reads go to virsh without waiting for the command ahead: none of them changes anything. */
-const READ = { pipeline: true } as const;
-
-async function readState(session: VirshCommands, guest: string): Promise<GuestState> {
-  const { stdout } = await session.run(['dominfo', '--domain', guest], READ);
-  const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(stdout)?.[1]?.trim();
-  return { state: field('State') ?? 'unknown', managedSave: field('Managed save') === 'yes' };
-}
-
-/** Refuses unless the guest is shut off for good: no managed save image that would resume the old CPU. */
-function requireShutOff(session: VirshCommands, guest: string, { state, managedSave }: GuestState, message: (state: string) => string): void {
-  if (state !== 'shut off') throw new GuestNotShutOffError(guest, state, message(state));
-  if (managedSave) {
-    throw new VirtNestedError('GUEST_NOT_SHUT_OFF',
-      `guest "${guest}" has a managed save image: its next start resumes the saved memory with the old CPU; discard it (${virshHint(session.uri, 'managedsave-remove', { guest })}, which loses that memory state) or start and shut down the guest, then run set-cpu again`);
-  }
-}
-
-async function readDefinition(session: VirshCommands, guest: string): Promise<string> {
-  return session.dumpxml(guest, { inactive: true, securityInfo: true, ...READ });
-}
-
-/** The guest's state and persistent definition, asked of virsh together. */
-async function readGuest(session: VirshCommands, guest: string): Promise<[GuestState, string]> {
-  return Promise.all([readState(session, guest), readDefinition(session, guest)]);
-}
-
-/** A definition written for `virsh define --file`: a 0600 file in a fresh directory of its own. */
-interface StagedDefinition {
-  readonly file: string;
-  /** Removes the file and its directory; never rejects. */
-  remove(): Promise<void>;
-}
-
-async function stageDefinition(xml: string, parent: string): Promise<StagedDefinition> {
-  const dir = await mkdtemp(join(parent, 'virt-nested-'));
-  const remove = () => rm(dir, { recursive: true, force: true }).catch(() => undefined);
-  const file = join(dir, 'domain.xml');
-  try {
-    await writeFile(file, xml, { mode: 0o600 });
-  } catch (error) {
-    await remove();
-    throw error;
-  }
-  return { file, remove };
-}
-
-/** Defines `xml` from a staged file with `--validate`. */
-async function define(session: VirshCommands, xml: string, parent: string): Promise<void> {
-  const staged = await stageDefinition(xml, parent);
-  try {
-    await session.define(staged.file, { validate: true });
-  } finally {
-    await staged.remove();
-  }
-}
-
-/** The compare-and-swap: the guest must still be shut off and its definition still `original`. */
-async function recheck(session: VirshCommands, guest: string, original: string): Promise<void> {
-  const who = `guest "${guest}"`;
-  const [now, current] = await readGuest(session, guest);
-  requireShutOff(session, guest, now, (state) => `${who} became ${state} while it was being edited; nothing was changed`);
-  if (current !== original) {
-    throw new VirtNestedError('GUEST_CHANGED', `the definition of ${who} changed while it was being edited (another tool?); nothing was changed, run set-cpu again`);
-  }
-}
 
 /** domcapabilities answers per session: the guests of one host mostly share emulator, arch and machine. */
 const capabilitiesAsked = new WeakMap<VirshCommands, Map<string, Promise<CpuModesSupported | undefined>>>();
@@ -159,45 +102,23 @@ function cpuModeSupport(session: VirshCommands, domain: Domain): Promise<CpuMode
   return answer;
 }
 
-/** A file that could not be written before anything was defined: one sentence with the system's reason. */
-function unwritable(what: string, error: unknown, advice: string): VirtNestedError {
-  const reason = (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
-  return new VirtNestedError('FILE_UNWRITABLE', `${what} (${reason}); nothing was changed: ${advice}`, { cause: error });
-}
-
-/** libvirt's own reason, without virsh's "Failed to define domain from /tmp/…" (our temp file, gone by now). */
-function libvirtMessage(error: unknown): string {
-  const reasons = error instanceof VirshError
-    ? defineRefusalReasons(error.stderr)
-    : [];
-  return reasons.length > 0 ? reasons.join('; ') : error instanceof Error ? error.message : String(error);
-}
-
 /**
- * Gives a shut-off guest `<cpu mode=MODE check='partial'/>`, safely: refuses unless the guest is shut
- * off; reads the persistent definition with `--security-info` (so VNC/SPICE passwords survive);
- * refuses a mode `domcapabilities` says the host cannot run; changes only `<cpu>`; backs the
- * definition up (0600); re-reads state and definition right before defining and refuses if either
- * changed; defines with `--validate`; reads the result back to verify; restores the backup on any
- * failure.
+ * Reads a guest's state and persistent definition, checks the mode against libvirt's domcapabilities,
+ * and computes the edit. Changes nothing and refuses no state: a running guest is planned too (the
+ * caller decides whether to shut it down).
  *
  * @example
- * await withVirsh({ uri: 'qemu:///system' }, (session) => applyCpuMode('web-1', 'host-model', { session }));
- * // { guest: 'web-1', changed: true, backup: '/var/lib/virt-nested/backups/web-1-….xml', … }
+ * const plan = await planCpuMode(session, 'web-1', 'host-model');
  */
-export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyCpuModeOptions): Promise<ApplyResult> {
-  const { session } = options;
+export async function planCpuMode(session: VirshCommands, guest: string, mode: CpuMode, options: { readonly check?: CpuCheck } = {}): Promise<CpuModePlan> {
   const who = `guest "${guest}"`;
-  const [first, original] = await readGuest(session, guest);
-  requireShutOff(session, guest, first,
-    (state) => `${who} is ${state}; shut it off first (${virshHint(session.uri, 'shutdown', { guest })}), then run set-cpu again`);
+  const [state, original] = await readGuest(session, guest);
   const domain = parseDomain(original, { file: `the definition of ${who}` });
   // virsh looks `--domain` up as an ID, then a UUID, then a name: a guest named "5" could be another one
   if (domain.name !== guest && domain.uuid !== guest) {
     throw new VirtNestedError('GUEST_NOT_FOUND',
       `"${guest}" led virsh to guest "${domain.name ?? '?'}" (virsh reads a name as an ID or UUID first); nothing was changed, name the guest by its UUID instead`);
   }
-
   const support = await cpuModeSupport(session, domain);
   const warnings: string[] = [];
   if (support === undefined) {
@@ -206,73 +127,120 @@ export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyC
     throw new VirtNestedError('MODE_UNSUPPORTED',
       `${mode} is not supported for ${who} (${domain.type ?? '?'} ${domain.os.arch ?? ''} ${domain.os.machine ?? ''}) according to libvirt's domcapabilities at ${session.uri}; nothing was changed`.replace(/\s+\)/, ')'));
   }
-
   const next = setCpuMode(domain, mode, options.check ? { check: options.check } : {});
   warnings.push(...next.warnings.map((w) => w.message));
-  const edited = serializeDomain(next);
+  return { guest, uri: session.uri, mode, state, original, domain, edited: serializeDomain(next), after: next.cpu ?? null, warnings };
+}
+
+/**
+ * The definition without its top-level `<cpu>` (and the blank before it), so that two definitions can be
+ * compared outside `<cpu>`; undefined when it is not a domain.
+ */
+function outsideCpu(xml: string): string | undefined {
+  try {
+    const doc = documentOf(parseDomain(xml));
+    const cpu = doc.root.children.find((child) => child.name === 'cpu');
+    if (!cpu) return xml;
+    let start = cpu.start;
+    while (start > 0 && /\s/.test(xml[start - 1] as string)) start--;
+    return xml.slice(0, start) + xml.slice(cpu.end);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Gives a shut-off guest `<cpu mode=MODE check='partial'/>`, safely: refuses unless the guest is shut
+ * off; reads the persistent definition with `--security-info` (so VNC/SPICE passwords survive);
+ * refuses a mode `domcapabilities` says the host cannot run; changes only `<cpu>`; backs the
+ * definition up (0600, with its metadata); re-reads state and definition right before defining and
+ * refuses if either changed; defines with `--validate`; reads the result back to verify; restores the
+ * backup when its own define gave something else, and never touches a definition another tool wrote.
+ * A guest that already has what is asked is "nothing to do" whatever its state.
+ *
+ * @example
+ * await withVirsh({ uri: 'qemu:///system' }, (session) => applyCpuMode('web-1', 'host-model', { session }));
+ * // { guest: 'web-1', changed: true, backup: '/var/lib/virt-nested/backups/web-1@local-….xml', … }
+ */
+export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyCpuModeOptions): Promise<ApplyResult> {
+  return applyCpuModeWithHooks(guest, mode, options, {});
+}
+
+/**
+ * {@link applyCpuMode} with test hooks (internal: not exported from the package).
+ *
+ * @example
+ * await applyCpuModeWithHooks('web-1', 'host-model', { session }, { beforeRecheck: async () => { … } });
+ */
+export async function applyCpuModeWithHooks(guest: string, mode: CpuMode, options: ApplyCpuModeOptions, hooks: SafeDefineHooks): Promise<ApplyResult> {
+  const { session } = options;
+  const who = `guest "${guest}"`;
+  const plan = await planCpuMode(session, guest, mode, options.check ? { check: options.check } : {});
+  const { original, domain, edited, warnings } = plan;
   const base = { guest, uri: session.uri, mode, dryRun: Boolean(options.dryRun), before: domain.cpu ?? null };
   if (edited === original) {
     return { ...base, changed: false, after: domain.cpu ?? null, backup: null, warnings };
   }
+  requireShutOff(session, guest, plan.state, 'set-cpu',
+    (state) => `${who} is ${state}; shut it off first (${virshHint(session.uri, 'shutdown', { guest })}), then run set-cpu again`);
   if (options.dryRun) {
-    return { ...base, changed: true, after: next.cpu ?? null, backup: null, warnings: [...warnings, NESTED_SAVE_WARNING] };
+    return { ...base, changed: true, after: plan.after, backup: null, warnings: [...warnings, NESTED_SAVE_WARNING] };
   }
 
-  const toDefine = options.transform ? options.transform(edited) : edited;
-  const parent = options.tmpDir ?? tmpdir();
+  const toDefine = hooks.transform ? hooks.transform(edited) : edited;
   const backupDir = options.backupDir ?? defaultBackupDir(options.env ?? process.env);
-  // the backup and the file handed to define need nothing of each other: both are written at once
-  const [backupWritten, stagedWritten] = await Promise.allSettled([
-    writeBackup(backupDir, guest, session.uri, original, (options.now ?? (() => new Date()))()),
-    stageDefinition(toDefine, parent),
-  ]);
-  if (backupWritten.status === 'rejected' || stagedWritten.status === 'rejected') {
-    if (stagedWritten.status === 'fulfilled') await stagedWritten.value.remove();
-    throw backupWritten.status === 'rejected'
-      ? unwritable(`cannot write the backup of ${who} in ${backupDir}`, backupWritten.reason, 'set VIRT_NESTED_BACKUP_DIR to a directory you can write')
-      : unwritable(`cannot write the new definition of ${who} to a file in ${parent}`, (stagedWritten as PromiseRejectedResult).reason, 'set TMPDIR to a directory you can write');
-  }
-  const backup = backupWritten.value;
-  const staged = stagedWritten.value;
-
-  // the staged file goes on every outcome; once defined, while the definition is read back
-  let removing: Promise<void> | undefined;
+  const now = options.now ?? (() => new Date());
+  const watch = startWatch(session.uri, guest, options.watchEvents);
   try {
-    await options.beforeRecheck?.();
-    // compare-and-swap, right before define: the guest may have started, or another tool edited it, since the first read
-    await recheck(session, guest, original);
-    try {
-      await session.define(staged.file, { validate: true });
-    } catch (error) {
-      await restore(session, guest, original, backup, parent);
-      throw new VirtNestedError('DEFINE_FAILED', `libvirt refused the new definition of ${who}: ${libvirtMessage(error)}; the original is kept (backup: ${backup})`, { cause: error });
+    // the backup and the file handed to define need nothing of each other: both are written at once
+    const [backupWritten, stagedWritten] = await Promise.allSettled([
+      writeBackup(backupDir, guest, session.uri, original, now(), { uuid: domain.uuid ?? null, reason: 'set-cpu' }),
+      stageDefinition(backupDir, toDefine),
+    ]);
+    if (backupWritten.status === 'rejected' || stagedWritten.status === 'rejected') {
+      if (stagedWritten.status === 'fulfilled') await stagedWritten.value.remove();
+      const reason = backupWritten.status === 'rejected' ? backupWritten.reason : (stagedWritten as PromiseRejectedResult).reason;
+      if (reason instanceof VirtNestedError) throw reason;
+      throw unwritable(backupWritten.status === 'rejected'
+        ? `cannot write the backup of ${who} in ${backupDir}`
+        : `cannot write the new definition of ${who} to a file in ${backupDir}`, reason);
     }
-    removing = staged.remove();
-    let after: Domain;
-    try {
-      after = parseDomain(await readDefinition(session, guest));
-    } catch (error) {
-      await restore(session, guest, original, backup, parent);
-      throw new VirtNestedError('VERIFY_FAILED', `the definition of ${who} could not be read back after define (${libvirtMessage(error)}); the original was restored from ${backup}`, { cause: error });
-    }
+    const backup = backupWritten.value;
+    const staged = stagedWritten.value;
     const wantedCheck = options.check ?? 'partial';
-    if (after.cpu?.mode !== mode || after.cpu?.check !== wantedCheck) {
-      await restore(session, guest, original, backup, parent);
-      throw new VirtNestedError('VERIFY_FAILED',
-        `after define, ${who} has cpu mode='${after.cpu?.mode ?? ''}' check='${after.cpu?.check ?? ''}', not mode='${mode}' check='${wantedCheck}'; the original was restored from ${backup}`);
+    const cpuOf = (xml: string) => { try { return parseDomain(xml).cpu; } catch { return undefined; } };
+    const originalOutside = outsideCpu(original);
+    try {
+      const result = await defineSafely({
+        session, guest, command: 'set-cpu', original, staged, stagingDir: backupDir, backup, watch, hooks,
+        wanted: (readBack) => {
+          const cpu = cpuOf(readBack);
+          return cpu?.mode === mode && cpu.check === wantedCheck && outsideCpu(readBack) === originalOutside;
+        },
+        looksOurs: (readBack) => outsideCpu(readBack) === originalOutside,
+        describeUnwanted: (readBack) => {
+          const cpu = cpuOf(readBack);
+          return cpu?.mode === mode && cpu.check === wantedCheck
+            ? `the definition of ${who} differs outside <cpu> from what was read before`
+            : `${who} has cpu mode='${cpu?.mode ?? ''}' check='${cpu?.check ?? ''}', not mode='${mode}' check='${wantedCheck}'`;
+        },
+        startedMessage: `${who} was started while it was being edited: its new definition (mode='${mode}' check='${wantedCheck}') is in place, but the running guest keeps the old CPU`,
+      });
+      const recorded = await recordDefined(backup, sha256Hex(result.readBack), now()).then(() => [], () => [
+        `could not record in ${backup}'s metadata what virt-nested defined; restore will ask for --force`,
+      ]);
+      if (result.race) throw result.race;
+      return { ...base, changed: true, after: parseDomain(result.readBack).cpu ?? null, backup, warnings: [...warnings, ...result.warnings, ...recorded, NESTED_SAVE_WARNING] };
+    } finally {
+      await staged.remove();
     }
-    return { ...base, changed: true, after: after.cpu ?? null, backup, warnings: [...warnings, NESTED_SAVE_WARNING] };
   } finally {
-    await (removing ?? staged.remove());
+    await watch?.close();
   }
 }
 
-/** Puts the original definition back when it is not what libvirt now has. */
-async function restore(session: VirshCommands, guest: string, original: string, backup: string, parent: string): Promise<void> {
-  try {
-    if ((await readDefinition(session, guest)) === original) return;
-    await define(session, original, parent);
-  } catch (error) {
-    throw new VirtNestedError('DEFINE_FAILED', `restoring guest "${guest}" failed (${libvirtMessage(error)}); its original definition is in ${backup}: ${virshHint(session.uri, 'define', { args: ['--file', backup] })}`, { cause: error });
-  }
+/** A file that could not be written before anything was defined: one sentence with the system's reason. */
+function unwritable(what: string, error: unknown): VirtNestedError {
+  const reason = (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
+  return new VirtNestedError('FILE_UNWRITABLE', `${what} (${reason}); nothing was changed: set VIRT_NESTED_BACKUP_DIR to a directory you can write`, { cause: error });
 }

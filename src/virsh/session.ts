@@ -5,9 +5,6 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { execa } from 'execa';
 import { VirshError, VirtNestedError } from '../errors.js';
 import { assertVirshArgument, virshCommandLine } from './command-line.js';
@@ -31,6 +28,7 @@ import {
   type UndefineOptions,
 } from './domain-commands.js';
 import { domcapabilities, type DomcapabilitiesOptions } from './domcapabilities.js';
+import { makeHistoryDir, removeHistoryDir } from './history-dir.js';
 import { VIRSH_PROMPT, commandStdout, findStderrEnd, findStdoutEnd, frameCommand, libvirtErrors, type VirshFrame } from './framing.js';
 
 /**
@@ -245,7 +243,7 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
     connectFailed = reject;
   });
   const exited = subprocess.then((result) => {
-    if (history) rmSync(history, { recursive: true, force: true });
+    removeHistoryDir(history);
     onExit(result);
   });
 
@@ -527,23 +525,27 @@ function armTimer(ms: number, fire: () => void): NodeJS.Timeout | undefined {
   return ms <= 2_147_483_647 ? setTimeout(fire, ms) : undefined;
 }
 
-/** virsh's environment: `process.env`, the caller's variables over it, then {@link PROTOCOL_ENVIRONMENT}. */
 /**
  * On `quit`, virsh saves its readline history (500 lines) under `$XDG_CACHE_HOME/libvirt/virsh`: our
- * commands and markers would push out the admin's own. Point it at a fresh private directory (made
- * with mkdtemp, so nobody can plant a symlink there; removed when virsh exits), except for local
- * session URIs, where virsh may start a session daemon that would inherit the variable.
+ * commands and markers would push out the admin's own. Point it at a private directory (see
+ * `history-dir.ts`: removed when virsh exits, and by the next run when this one was killed), except for
+ * local session URIs, where virsh may start a session daemon that would inherit the variable.
+ *
+ * @example
+ * const history = privateHistory('qemu:///system'); // '/tmp/virt-nested-virsh-0/4242-a1B2c3'
  */
-function privateHistory(uri: string | undefined): string | undefined {
+export function privateHistory(uri: string | undefined): string | undefined {
   if (uri === undefined || /^[\w+]+:\/\/\/session/.test(uri)) return undefined;
-  try {
-    return mkdtempSync(join(tmpdir(), 'virt-nested-virsh-'));
-  } catch {
-    return undefined;
-  }
+  return makeHistoryDir();
 }
 
-function virshEnvironment(overrides: Readonly<Record<string, string | undefined>> = {}): Record<string, string> {
+/**
+ * virsh's environment: `process.env`, the caller's variables over it, then {@link PROTOCOL_ENVIRONMENT}.
+ *
+ * @example
+ * execa('virsh', ['-q'], { env: virshEnvironment({ XDG_CACHE_HOME: dir }), extendEnv: false });
+ */
+export function virshEnvironment(overrides: Readonly<Record<string, string | undefined>> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
   for (const [name, value] of Object.entries(overrides)) {
