@@ -224,7 +224,7 @@ export async function applyCpuModeWithHooks(guest: string, mode: CpuMode, option
             ? `the definition of ${who} differs outside <cpu> from what was read before`
             : `${who} has cpu mode='${cpu?.mode ?? ''}' check='${cpu?.check ?? ''}', not mode='${mode}' check='${wantedCheck}'`;
         },
-        startedMessage: `${who} was started while it was being edited: its new definition (mode='${mode}' check='${wantedCheck}') is in place, but the running guest keeps the old CPU`,
+        startedMessage: `${who} was started while it was being edited: its new definition (mode='${mode}' check='${wantedCheck}') is in place, but the running guest {keeps} the old CPU`,
       });
       const recorded = await recordDefined(backup, sha256Hex(result.readBack), now()).then(() => [], () => [
         `could not record in ${backup}'s metadata what virt-nested defined; restore will ask for --force`,

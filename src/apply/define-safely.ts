@@ -27,13 +27,20 @@ export interface SafeDefineHooks {
   readonly transform?: (xml: string) => string;
   /** Called between the first read and the compare-and-swap re-read. */
   readonly beforeRecheck?: () => Promise<void>;
+  /** Called after the compare-and-swap re-read passed, right before our define. */
+  readonly beforeDefine?: () => Promise<void>;
   /** Called right after our define returned, before the read-back. */
   readonly afterDefine?: () => Promise<void>;
 }
 
-/** A guest's state, and whether it has a managed save image (which `domstate` does not show). */
+/**
+ * A guest's state; whether libvirt has given it an id (it does so early in a start, while the state
+ * still reads "shut off", right after copying the persistent definition for the new process); and
+ * whether it has a managed save image (which `domstate` does not show).
+ */
 export interface GuestState {
   readonly state: string;
+  readonly active: boolean;
   readonly managedSave: boolean;
 }
 
@@ -43,7 +50,8 @@ const READ = { pipeline: true } as const;
 async function readState(session: VirshCommands, guest: string): Promise<GuestState> {
   const { stdout } = await session.run(['dominfo', '--domain', guest], READ);
   const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(stdout)?.[1]?.trim();
-  return { state: field('State') ?? 'unknown', managedSave: field('Managed save') === 'yes' };
+  const state = field('State') ?? 'unknown';
+  return { state, active: state !== 'shut off' || (field('Id') ?? '-') !== '-', managedSave: field('Managed save') === 'yes' };
 }
 
 /**
@@ -73,8 +81,9 @@ export async function readGuest(session: VirshCommands, guest: string): Promise<
  * @example
  * requireShutOff(session, 'web-1', state, 'set-cpu', (s) => `guest "web-1" is ${s}`);
  */
-export function requireShutOff(session: VirshCommands, guest: string, { state, managedSave }: GuestState, command: string, message: (state: string) => string): void {
+export function requireShutOff(session: VirshCommands, guest: string, { state, active, managedSave }: GuestState, command: string, message: (state: string) => string): void {
   if (state !== 'shut off') throw new GuestNotShutOffError(guest, state, message(state));
+  if (active) throw new GuestNotShutOffError(guest, 'starting', message('starting'));
   if (managedSave) {
     throw new VirtNestedError('GUEST_NOT_SHUT_OFF',
       `guest "${guest}" has a managed save image: its next start resumes the saved memory with the old ${command === 'set-cpu' ? 'CPU' : 'definition'}; discard it (${virshHint(session.uri, 'managedsave-remove', { guest })}, which loses that memory state) or start and shut down the guest, then run ${command} again`);
@@ -114,7 +123,7 @@ export interface SafeDefine {
   looksOurs(readBack: string): boolean;
   /** Why a read-back of our own define is not what was asked, for the message. */
   describeUnwanted(readBack: string): string;
-  /** The start of the message for a guest started during the edit; says what the running guest keeps. */
+  /** The start of the message for a guest started during the edit; `{keeps}` stands for "keeps" or "may keep". */
   readonly startedMessage: string;
   readonly hooks: SafeDefineHooks;
 }
@@ -176,6 +185,7 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
     throw new VirtNestedError('GUEST_CHANGED', `the definition of ${who} changed while it was being edited (another tool?); nothing was changed, run ${command} again`);
   }
 
+  await hooks.beforeDefine?.();
   try {
     await session.define(plan.staged.file, { validate: true });
   } catch (error) {
@@ -199,8 +209,8 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
     }
     throw new VirtNestedError('VERIFY_FAILED', `the definition of ${who} could not be read back after define (${libvirtMessage(error)}); it is left as it is (the definition before: ${backup})`, { cause: error });
   }
-  if (watch !== undefined && after.state !== 'shut off') {
-    // the guest runs, so its Started event is on its way: its place among the events tells which definition it runs
+  if (watch !== undefined && after.active) {
+    // the guest runs (or is starting), so its Started event is on its way
     await watch.waitFor((events) => events.some(isStarted), OWN_EVENT_TIMEOUT_MS);
   }
   const events = watch === undefined ? undefined : [...watch.events];
@@ -221,15 +231,14 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
     race = new VirtNestedError('GUEST_CHANGED',
       `another tool defined ${who} at the same moment as virt-nested: virt-nested's definition is in effect and may have replaced the other one; check the guest (the definition before: ${backup})`);
   }
-  if (after.state !== 'shut off') {
+  if (after.active) {
+    // A start copies the persistent definition when it begins but announces itself (Started) only when
+    // QEMU runs, so a Started after our Defined does not prove the guest got our definition; a Started
+    // before it proves it did not.
     const lastDefine = events === undefined ? -1 : lastIndexOf(events, isDefined);
-    // events come in the order libvirt made them: a Started after our Defined is a start with our definition
-    if (events !== undefined && lastDefine >= 0 && lastIndexOf(events, isStarted) > lastDefine) {
-      warnings.push(`${who} was started by another tool during the edit, after the new definition was in place: it runs with it`);
-    } else {
-      race ??= new VirtNestedError('GUEST_CHANGED',
-        `${plan.startedMessage} until it is shut down and started again (${virshHint(session.uri, 'shutdown', { guest })}, then ${virshHint(session.uri, 'start', { guest })}); a reboot inside the guest is not enough`);
-    }
+    const startedBefore = events !== undefined && lastDefine >= 0 && events.slice(0, lastDefine).some(isStarted);
+    race ??= new VirtNestedError('GUEST_CHANGED',
+      `${plan.startedMessage.replace('{keeps}', startedBefore ? 'keeps' : 'may keep')} until it is shut down and started again (${virshHint(session.uri, 'shutdown', { guest })}, then ${virshHint(session.uri, 'start', { guest })}); a reboot inside the guest is not enough`);
   }
   return { readBack, warnings, race };
 }

@@ -113,7 +113,7 @@ export async function restoreDefinitionWithHooks(guest: string, options: Restore
         // a backup is libvirt's own dumpxml output: defined again, libvirt prints it byte for byte
         looksOurs: () => false,
         describeUnwanted: () => `the definition of ${who} is not the one in ${source}`,
-        startedMessage: `${who} was started while it was being restored: the definition from ${source} is in place, but the running guest keeps the one before`,
+        startedMessage: `${who} was started while it was being restored: the definition from ${source} is in place, but the running guest {keeps} the one before`,
       });
       const recorded = await recordDefined(saved, sha256Hex(result.readBack), now()).then(() => [], () => [
         `could not record in ${saved}'s metadata what virt-nested defined; the next restore will ask for --force`,
