@@ -241,3 +241,21 @@ test('a guest with a managed save image is refused: its next start would resume 
     await plainVirsh(['managedsave-remove', '--domain', name]);
   }
 });
+
+test.each([
+  ['a trailing space', (id: string) => `vn-apply-space-${id} `],
+  ['244 ASCII characters', (id: string) => `vn-apply-long-${id}-`.padEnd(244, 'x')],
+  ['30 CJK characters', (id: string) => `${id}`.padEnd(30, '虚')],
+])('a guest name with %s is used exactly as given, and its backup gets a name the file system takes', async (_what, makeName) => {
+  const name = makeName(uniqueName('').slice(1));
+  guests.add(name);
+  const xml = tcgGuestXml(name).replace('</os>\n', `</os>\n  ${STARTABLE_CPU}\n`);
+  expect((await plainVirsh(['define', '--file', await writeTemp(dir, 'named.xml', xml)])).exitCode).toBe(0);
+  const result = await applyCpuMode(name, 'host-model', { session, backupDir: backups });
+  expect(result).toMatchObject({ guest: name, changed: true });
+  expect(await definition(name)).toContain("<cpu mode='host-model' check='partial'/>");
+  const file = (result.backup as string).slice(backups.length + 1);
+  expect(Buffer.byteLength(file)).toBeLessThan(255);
+  const metadata = JSON.parse(readFileSync((result.backup as string).replace(/\.xml$/, '.json'), 'utf8'));
+  expect(metadata.guest).toBe(name);
+});
