@@ -16,6 +16,7 @@ export * from './host/index.js';
 export * from './virsh/index.js';
 export { checkRunningGuest, type RunningGuestReport, type CheckRunningGuestOptions } from './guest/check-running-guest.js';
 export { applyCpuMode, type ApplyCpuModeOptions, type ApplyResult, type VirshCommands } from './apply/apply-cpu-mode.js';
+export type { DefineWorkflowOptions } from './apply/define-safely.js';
 export { applyCpuModeToHosts, fleetExitCode, type FleetOptions, type FleetReport, type FleetSummary, type GuestResult } from './apply/fleet.js';
 export { defaultBackupDir, type BackupMetadata } from './apply/backup.js';
 export { restoreDefinition, type RestoreDefinitionOptions, type RestoreResult } from './apply/restore.js';

@@ -12,28 +12,16 @@ import type { CpuMode, Domain, DomainCpu } from '../domain/types.js';
 import { cpuModesSupported, type CpuModesSupported } from '../virsh/domcapabilities.js';
 import { virshHint } from '../virsh/hint.js';
 import { defaultBackupDir, recordDefined, sha256Hex, stageDefinition, writeBackup } from './backup.js';
-import { defineSafely, readGuest, requireShutOff, type GuestState, type SafeDefineHooks, type VirshCommands } from './define-safely.js';
+import { defineSafely, readGuest, requireShutOff, type DefineWorkflowOptions, type GuestState, type SafeDefineHooks, type VirshCommands } from './define-safely.js';
 import { startWatch } from './watch-guest.js';
 
 export type { VirshCommands } from './define-safely.js';
 
 /** Options of {@link applyCpuMode}. */
-export interface ApplyCpuModeOptions {
-  /** The open virsh session to use (the caller closes it). */
-  readonly session: VirshCommands;
+export interface ApplyCpuModeOptions extends DefineWorkflowOptions {
   /** Compute and report, change nothing (no backup, no define). */
   readonly dryRun?: boolean;
-  /** Where backups go, and where the new definition is staged for `virsh define --file` (default: see `defaultBackupDir`). */
-  readonly backupDir?: string;
   readonly check?: CpuCheck;
-  readonly env?: NodeJS.ProcessEnv;
-  readonly now?: () => Date;
-  /**
-   * Watch libvirt's lifecycle events of the guest during the edit (default true), to find a define or
-   * start by another tool that the compare-and-swap cannot see. Off, such races are found only from
-   * what the definition holds afterwards.
-   */
-  readonly watchEvents?: boolean;
 }
 
 /** What `applyCpuMode` did. The shape `set-cpu GUEST --json` prints. */

@@ -19,6 +19,27 @@ import { stageDefinition, type StagedDefinition } from './backup.js';
 export type VirshCommands = Pick<VirshSession, 'uri' | 'run' | 'dumpxml' | 'domcapabilities' | 'define'>;
 
 /**
+ * What every command that defines a guest (set-cpu, restore) is given.
+ *
+ * @example
+ * const options: DefineWorkflowOptions = { session, backupDir: '/var/lib/virt-nested/backups' };
+ */
+export interface DefineWorkflowOptions {
+  /** The open virsh session to use (the caller closes it). */
+  readonly session: VirshCommands;
+  /** Where backups go, and where the new definition is staged for `virsh define --file` (default: see `defaultBackupDir`). */
+  readonly backupDir?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly now?: () => Date;
+  /**
+   * Watch libvirt's lifecycle events of the guest during the define (default true), to find a define
+   * or start by another tool that the compare-and-swap cannot see. Off, such races are found only from
+   * what the definition holds afterwards.
+   */
+  readonly watchEvents?: boolean;
+}
+
+/**
  * Test hooks: not part of the public options. Tests pass them to the internal entry points
  * (`applyCpuModeWithHooks`, `restoreDefinitionWithHooks`) to race the workflow at fixed points.
  */

@@ -10,24 +10,16 @@ import { VirtNestedError } from '../errors.js';
 import { parseDomain } from '../domain/parse-domain.js';
 import { virshHint } from '../virsh/hint.js';
 import { defaultBackupDir, readBackupMetadata, recordDefined, sha256Hex, stageDefinition, writeBackup, type BackupMetadata } from './backup.js';
-import { defineSafely, readGuest, requireShutOff, type SafeDefineHooks, type VirshCommands } from './define-safely.js';
+import { defineSafely, readGuest, requireShutOff, type DefineWorkflowOptions, type SafeDefineHooks } from './define-safely.js';
 import { latestBackup } from './list-backups.js';
 import { startWatch } from './watch-guest.js';
 
 /** Options of {@link restoreDefinition}. */
-export interface RestoreDefinitionOptions {
-  /** The open virsh session to use (the caller closes it). */
-  readonly session: VirshCommands;
+export interface RestoreDefinitionOptions extends DefineWorkflowOptions {
   /** The backup to define (a path); default: the guest's latest backup at this URI. */
   readonly backup?: string;
   /** Restore even when the definition is not the one virt-nested last wrote. */
   readonly force?: boolean;
-  /** Where backups are (default: see `defaultBackupDir`). */
-  readonly backupDir?: string;
-  readonly env?: NodeJS.ProcessEnv;
-  readonly now?: () => Date;
-  /** Watch libvirt's lifecycle events during the define (default true); see `ApplyCpuModeOptions`. */
-  readonly watchEvents?: boolean;
 }
 
 /**
