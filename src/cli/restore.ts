@@ -35,8 +35,9 @@ function describe(result: RestoreResult): string {
 export async function run(args: string[], options: Record<string, unknown>, io: CliIo): Promise<number> {
   const guest = args[0] as string;
   const json = Boolean(options['json']);
-  let uri = oneUri('restore', options);
+  let uri: string | undefined;
   try {
+    uri = oneUri('restore', options);
     const result = await withVirsh(uri === undefined ? {} : { uri }, (session) => {
       uri = session.uri;
       return restoreDefinition(guest, {

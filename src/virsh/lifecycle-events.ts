@@ -49,7 +49,7 @@ export interface LifecycleWatch {
 const READY_TIMEOUT_MS = 10_000;
 const CLOSE_GRACE_MS = 2_000;
 /** The longest a watch lasts, in seconds: far more than one guest's edit takes. */
-const WATCH_LIMIT_S = 600;
+const WATCH_LIMIT_S = 300;
 
 const EVENT_LINE = /^event 'lifecycle' for domain '.*': (\S+) ?(.*)$/;
 
