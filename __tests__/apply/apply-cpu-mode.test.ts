@@ -246,6 +246,7 @@ test.each([
   ['a trailing space', (id: string) => `vn-apply-space-${id} `],
   ['244 ASCII characters', (id: string) => `vn-apply-long-${id}-`.padEnd(244, 'x')],
   ['30 CJK characters', (id: string) => `${id}`.padEnd(30, '虚')],
+  ['quotes and a leading dash', (id: string) => `-it's "quoted" ${id}`],
 ])('a guest name with %s is used exactly as given, and its backup gets a name the file system takes', async (_what, makeName) => {
   const name = makeName(uniqueName('').slice(1));
   guests.add(name);
@@ -253,6 +254,8 @@ test.each([
   expect((await plainVirsh(['define', '--file', await writeTemp(dir, 'named.xml', xml)])).exitCode).toBe(0);
   const result = await applyCpuMode(name, 'host-model', { session, backupDir: backups });
   expect(result).toMatchObject({ guest: name, changed: true });
+  // the lifecycle events of exactly this guest were watched
+  expect(result.warnings.filter((w) => w.includes('lifecycle'))).toEqual([]);
   expect(await definition(name)).toContain("<cpu mode='host-model' check='partial'/>");
   const file = (result.backup as string).slice(backups.length + 1);
   expect(Buffer.byteLength(file)).toBeLessThan(255);
