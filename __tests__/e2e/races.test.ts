@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyCpuModeWithHooks, type ApplyResult } from '../../src/apply/apply-cpu-mode.js';
 import type { SafeDefineHooks } from '../../src/apply/define-safely.js';
+import { withHostLifecycleEvents } from '../../src/apply/watch-guest.js';
 import { VirtNestedError } from '../../src/errors.js';
 import { openVirsh, type VirshSession } from '../../src/virsh/session.js';
 import { makeTempDir, plainVirsh, removeDir, removeGuests, tcgGuestXml, uniqueName, writeTemp } from '../virsh/throwaway-guests.js';
@@ -137,6 +138,31 @@ describe('each window on its own', () => {
     expect(outcome.error?.code).toBe('GUEST_CHANGED');
     expect(outcome.error?.message).toMatch(new RegExp(`^guest "${name}" was undefined by another tool right after virt-nested defined it; it is left undefined`));
     expect((await plainVirsh(['domstate', '--domain', name])).exitCode).toBe(1);
+  });
+});
+
+describe('through the watch of every guest a fleet opens once per host', () => {
+  test('a define right after ours is kept, a start before ours is reported, another guest\'s events are not counted', async () => {
+    const [kept, started, bystander] = [uniqueName('vn-race-h1'), uniqueName('vn-race-h2'), uniqueName('vn-race-h3')];
+    const keptBase = await reset(kept);
+    await reset(started);
+    await reset(bystander);
+    try {
+      await withHostLifecycleEvents(session, async () => {
+        const first = await setCpu(kept, { afterDefine: () => theirDefine(kept, keptBase, 'theirs-h1') });
+        expect(first.error?.message).toMatch(/^another tool defined guest ".+" right after virt-nested did/);
+        expect(await definition(kept)).toContain('<description>theirs-h1</description>');
+        const second = await setCpu(started, { beforeDefine: async () => { expect((await plainVirsh(['start', '--domain', started])).exitCode).toBe(0); } });
+        expect(second.error?.message).toContain('but the running guest keeps the old CPU until it is shut down and started again');
+        // a define of another guest during the edit is no race of this one
+        const third = await setCpu(bystander, { beforeDefine: () => theirDefine(kept, keptBase, 'not-this-guest') });
+        expect(third.error).toBeUndefined();
+        expect(third.result?.warnings.filter((w) => w.includes('lifecycle'))).toEqual([]);
+        expect(await definition(kept)).toContain('<description>not-this-guest</description>');
+      });
+    } finally {
+      await plainVirsh(['destroy', '--domain', started]);
+    }
   });
 });
 

@@ -178,7 +178,7 @@ export async function applyCpuModeWithHooks(guest: string, mode: CpuMode, option
   const toDefine = hooks.transform ? hooks.transform(edited) : edited;
   const backupDir = options.backupDir ?? defaultBackupDir(options.env ?? process.env);
   const now = options.now ?? (() => new Date());
-  const watch = startWatch(session.uri, guest, options.watchEvents);
+  const watch = startWatch(session, guest, options.watchEvents);
   try {
     // the backup and the file handed to define need nothing of each other: both are written at once
     const [backupWritten, stagedWritten] = await Promise.allSettled([

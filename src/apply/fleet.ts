@@ -8,6 +8,7 @@ import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
 import { openVirsh, type VirshSession } from '../virsh/session.js';
 import { applyCpuMode } from './apply-cpu-mode.js';
+import { withHostLifecycleEvents } from './watch-guest.js';
 import { selectGuests } from '../virsh/select-guests.js';
 
 /** Options of {@link applyCpuModeToHosts}. */
@@ -195,14 +196,14 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
       if (options.signal?.aborted) throw new VirtNestedError('ABORTED', `${uri ?? 'the default URI'} was not connected to because the operation was aborted`);
       return open ? open(uri) : openUntilConnected(uri, options.signal);
     },
-  }, async (session) => {
+  }, async (session) => withHostLifecycleEvents(session, async () => {
     for (const guest of await selectGuests(session, options, { all: true, persistent: true })) {
       if (options.signal?.aborted) { aborted = true; break; }
       const result = await oneGuest(session, guest, options);
       results.push(result);
       options.onResult?.(result);
     }
-  });
+  }, !options.dryRun));
   const unreachable = failures.filter((failure) => failure.code !== 'ABORTED');
 
   const count = (p: (r: GuestResult) => boolean) => results.filter(p).length;

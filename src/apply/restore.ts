@@ -87,7 +87,7 @@ export async function restoreDefinitionWithHooks(guest: string, options: Restore
     throw new VirtNestedError('GUEST_CHANGED', `the definition of ${who} was not restored: ${why}; nothing was changed, check it and use --force to restore ${source} anyway`);
   }
 
-  const watch = startWatch(session.uri, guest, options.watchEvents);
+  const watch = startWatch(session, guest, options.watchEvents);
   try {
     const uuid = parseDomain(current).uuid ?? null;
     const [saved, staged] = await Promise.all([

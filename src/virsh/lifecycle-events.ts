@@ -19,9 +19,11 @@ import { privateHistory, virshEnvironment } from './session.js';
  * `Undefined`/`Removed`, `Stopped`/`Destroyed`.
  *
  * @example
- * const event: LifecycleEvent = { event: 'Defined', detail: 'Updated' };
+ * const event: LifecycleEvent = { domain: 'web-1', event: 'Defined', detail: 'Updated' };
  */
 export interface LifecycleEvent {
+  /** The guest's name. */
+  readonly domain: string;
   readonly event: string;
   readonly detail: string;
 }
@@ -48,19 +50,23 @@ export interface LifecycleWatch {
 /** How long the watching virsh may take to connect before the watch is given up. */
 const READY_TIMEOUT_MS = 10_000;
 const CLOSE_GRACE_MS = 2_000;
-/** The longest a watch lasts, in seconds: far more than one guest's edit takes. */
-const WATCH_LIMIT_S = 300;
+/**
+ * The longest a watch lasts, in seconds (virsh reads no stdin during the loop, so this is what ends the
+ * watch of an owner that was killed): far more than one guest's edit takes, or a host's many guests.
+ */
+const GUEST_WATCH_LIMIT_S = 300;
+const HOST_WATCH_LIMIT_S = 3600;
 
-const EVENT_LINE = /^event 'lifecycle' for domain '.*': (\S+) ?(.*)$/;
+const EVENT_LINE = /^event 'lifecycle' for domain '(.*)': (\S+) ?(.*)$/;
 
 /**
- * Starts watching `guest`'s lifecycle events at `uri` on a new virsh connection. Never throws: a watch
- * that cannot be made resolves `ready` to false.
+ * Starts watching the lifecycle events of `guest` (of every guest when undefined) at `uri` on a new
+ * virsh connection. Never throws: a watch that cannot be made resolves `ready` to false.
  *
  * @example
  * const watch = watchLifecycleEvents('qemu:///system', 'web-1');
  */
-export function watchLifecycleEvents(uri: string, guest: string, options: { virshPath?: string } = {}): LifecycleWatch {
+export function watchLifecycleEvents(uri: string, guest: string | undefined, options: { virshPath?: string } = {}): LifecycleWatch {
   const events: LifecycleEvent[] = [];
   const waiters = new Set<() => void>();
   const notify = () => { for (const wake of [...waiters]) wake(); };
@@ -68,8 +74,8 @@ export function watchLifecycleEvents(uri: string, guest: string, options: { virs
   let ended = false;
   let line: string;
   try {
-    // the timeout ends a watch whose owner was killed (virsh reads no stdin during the loop)
-    line = virshCommandLine(['event', '--domain', guest, '--event', 'lifecycle', '--loop', '--timeout', String(WATCH_LIMIT_S)]);
+    line = virshCommandLine(['event', ...(guest === undefined ? [] : ['--domain', guest]), '--event', 'lifecycle', '--loop',
+      '--timeout', String(guest === undefined ? HOST_WATCH_LIMIT_S : GUEST_WATCH_LIMIT_S)]);
   } catch {
     return { ready: Promise.resolve(false), events, waitFor: async () => false, close: async () => undefined };
   }
@@ -111,7 +117,7 @@ export function watchLifecycleEvents(uri: string, guest: string, options: { virs
     for (const l of lines) {
       const match = EVENT_LINE.exec(l);
       if (match) {
-        events.push({ event: match[1] as string, detail: match[2] as string });
+        events.push({ domain: match[1] as string, event: match[2] as string, detail: match[3] as string });
         added = true;
       }
     }
@@ -153,4 +159,22 @@ export function watchLifecycleEvents(uri: string, guest: string, options: { virs
     return closing;
   };
   return { ready, events, waitFor, close };
+}
+
+/**
+ * One guest's events from a watch of every guest: those received from now on. Closing it leaves the
+ * watch it reads from running (its owner closes that).
+ *
+ * @example
+ * const web1 = guestView(hostWatch, 'web-1');
+ */
+export function guestView(watch: LifecycleWatch, guest: string): LifecycleWatch {
+  const from = watch.events.length;
+  const mine = () => watch.events.slice(from).filter((e) => e.domain === guest);
+  return {
+    ready: watch.ready,
+    get events() { return mine(); },
+    waitFor: (predicate, timeoutMs) => watch.waitFor(() => predicate(mine()), timeoutMs),
+    close: async () => undefined,
+  };
 }
