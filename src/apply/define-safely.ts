@@ -234,10 +234,14 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
     // the guest runs (or is starting), so its Started event is on its way
     await watch.waitFor((events) => events.some(isStarted), OWN_EVENT_TIMEOUT_MS);
   }
+  const wanted = plan.wanted(readBack);
+  // before blaming our own define (and rolling it back), let the event of a define that landed just
+  // before the read-back arrive: a second quiet gap
+  if (!wanted && watch !== undefined) await settle(watch, 1);
   const events = watch === undefined ? undefined : [...watch.events];
   const defines = events?.filter(isDefined).length;
 
-  if (!plan.wanted(readBack)) {
+  if (!wanted) {
     const ours = defines === undefined ? plan.looksOurs(readBack) : defines === 1;
     if (!ours) {
       throw new VirtNestedError('GUEST_CHANGED',
