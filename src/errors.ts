@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'USAGE'
   | 'FILE_UNREADABLE'
   | 'FILE_UNWRITABLE'
+  | 'FILE_CHANGED'
   | 'LIBVIRT_MISSING'
   | 'LIBVIRT_UNREACHABLE'
   | 'VIRSH_FAILED'
@@ -78,8 +79,8 @@ export class VirshError extends VirtNestedError {
   readonly command: readonly string[];
   readonly exitCode: number | undefined;
   readonly stderr: string;
-  constructor(code: ErrorCode, message: string, details: { command: readonly string[]; exitCode?: number; stderr: string }) {
-    super(code, message);
+  constructor(code: ErrorCode, message: string, details: { command: readonly string[]; exitCode?: number; stderr: string; cause?: unknown }) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'VirshError';
     this.command = details.command;
     this.exitCode = details.exitCode;
@@ -131,6 +132,7 @@ const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'GUEST_NOT_SHUT_OFF',
   'GUEST_NOT_RUNNING',
   'GUEST_CHANGED',
+  'FILE_CHANGED',
   'MODE_UNSUPPORTED',
   'DEFINE_FAILED',
   'VERIFY_FAILED',

@@ -57,7 +57,7 @@ test('--all with a glob selects only the guests that match, never every guest on
   const decoyDefinition = await defineQemuGuest(dir, decoy, 'plain');
   const report = await applyCpuModeToHosts({ mode: 'host-model', uris: [SYSTEM], all: true, match: `${prefix}-*`, dryRun: true, backupDir: backups });
   expect(report.results.map((r) => r.guest).sort()).toEqual([...originals.keys()].sort());
-  expect(report.results.every((r) => r.changed && r.dryRun && r.error === null)).toBe(true);
+  expect(report.results.every((r) => r.changed && r.dryRun && r.error === undefined)).toBe(true);
   expect(report.summary).toEqual({ hosts: 1, unreachable: [], guests: 6, changed: 6, unchanged: 0, skipped: 0, failed: 0, aborted: false });
   await expectEditedExactly([], originals, kinds);
   expect(await definition(decoy)).toBe(decoyDefinition);
@@ -74,7 +74,7 @@ test('an abort after the first result stops before the next guest', async () => 
   expect(report.results).toHaveLength(1);
   expect(report.results).toEqual(seen);
   const [first] = report.results;
-  expect(first).toMatchObject({ uri: SYSTEM, changed: true, skipped: null, error: null });
+  expect(first).toMatchObject({ uri: SYSTEM, changed: true });
   expect(first?.guest.startsWith(`${prefix}-`)).toBe(true);
   expect(report.summary).toEqual({ hosts: 1, unreachable: [], guests: 1, changed: 1, unchanged: 0, skipped: 0, failed: 0, aborted: true });
   await expectEditedExactly([first?.guest as string], originals, kinds);
@@ -93,7 +93,7 @@ test('an abort in the middle of a guest lets that guest finish (define, verify) 
     expect(controller.signal.aborted).toBe(true);
     expect(report.results).toHaveLength(1);
     const [first] = report.results;
-    expect(first).toMatchObject({ changed: true, error: null, after: { mode: 'host-model', check: 'partial' } });
+    expect(first).toMatchObject({ changed: true, after: { mode: 'host-model', check: 'partial' } });
     expect(report.summary).toEqual({ hosts: 1, unreachable: [], guests: 1, changed: 1, unchanged: 0, skipped: 0, failed: 0, aborted: true });
     await expectEditedExactly([first?.guest as string], originals, kinds);
   } finally {
@@ -137,3 +137,23 @@ test('--shutdown: a guest that was changed but could not be started again is rep
   expect(result?.backup).toMatch(new RegExp(`^${backups}/test@local-\\d{8}T\\d{6}Z\\.xml$`));
   expect(fleetExitCode(report)).toBe(1);
 }, 60_000);
+
+describe('fleetExitCode: a missing guest is exit 2 alone, one failed guest in a fleet', () => {
+  const summary = { hosts: 1, unreachable: [], guests: 1, changed: 0, unchanged: 0, skipped: 0, failed: 1, aborted: false };
+  const result = (guest: string, error?: { code: string; message: string }) => ({
+    guest, uri: SYSTEM, mode: 'host-model' as const, changed: !error, dryRun: false, before: null, after: null, backup: null,
+    shutdown: false, restarted: false, warnings: [], ...(error ? { error } : {}),
+  });
+  const missing = (guest: string) => result(guest, { code: 'GUEST_NOT_FOUND', message: `guest "${guest}" was not found at ${SYSTEM}` });
+
+  test.each([
+    ['one missing guest: exit 2', [missing('a')], summary, 2],
+    ['two missing guests: exit 1', [missing('a'), missing('b')], { ...summary, guests: 2, failed: 2 }, 1],
+    ['a missing guest beside a changed one: exit 1', [missing('a'), result('b')], { ...summary, guests: 2, changed: 1 }, 1],
+    ['one missing guest on each of two hosts: exit 1', [missing('a')], { ...summary, hosts: 2 }, 1],
+    ['a refused guest: exit 1', [result('a', { code: 'MODE_UNSUPPORTED', message: 'x' })], summary, 1],
+    ['a changed guest: exit 0', [result('a')], { ...summary, changed: 1, failed: 0 }, 0],
+  ])('%s', (_what, results, s, code) => {
+    expect(fleetExitCode({ results, summary: s })).toBe(code);
+  });
+});

@@ -106,6 +106,6 @@ test('the bin itself runs the CLI on its arguments and exits with its code', () 
   expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
     status: 2,
     stdout: '',
-    stderr: "error: unknown command 'no-such-command'\n(run with --help for usage)\n",
+    stderr: "virt-nested: unknown command 'no-such-command'; run with --help for usage\n",
   });
 });

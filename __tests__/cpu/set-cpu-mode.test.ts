@@ -27,16 +27,16 @@ const fixtureText = (name: string) => readFileSync(FIXTURES + name, 'utf8');
 const corpusText = (name: string) => readFileSync(CORPUS + name, 'utf8');
 
 describe('an existing <cpu> is edited where it stands', () => {
-  test('custom cpu: model, vendor and match go; topology, feature and migratable stay', () => {
+  test('custom cpu: model, vendor, match and migratable (host-model does not allow it) go; topology and feature stay', () => {
     const input = fixtureText('custom-cpu-model-vendor-topology.xml');
     const { output, domain } = edit(input);
     expect(output).toBe(replaceOnce(input,
       "  <cpu mode='custom' match='exact' check='full' migratable='on'>\n" +
       "    <model fallback='allow'>Skylake</model>\n" +
       '    <vendor>Intel</vendor>\n',
-      "  <cpu mode='host-model' check='partial' migratable='on'>\n"));
+      "  <cpu mode='host-model' check='partial'>\n"));
     expect(domain.cpu).toEqual({
-      mode: 'host-model', check: 'partial', match: undefined, migratable: 'on', model: undefined, vendor: undefined,
+      mode: 'host-model', check: 'partial', match: undefined, migratable: undefined, model: undefined, vendor: undefined,
       topology: { sockets: 1, dies: 1, clusters: undefined, cores: 2, threads: 2 },
       features: [{ name: 'x2apic', policy: 'require' }],
     });
@@ -87,12 +87,12 @@ describe('an existing <cpu> is edited where it stands', () => {
     expect(edit(input).output).toBe(replaceOnce(input, "<cpu mode='host-model'></cpu>", "<cpu mode='host-model' check='partial'></cpu>"));
   });
 
-  test('host-passthrough with migratable (fixture with CDATA) keeps migratable, only check changes', () => {
+  test('host-passthrough with migratable (fixture with CDATA) keeps migratable; host-model drops it, as libvirt refuses it there', () => {
     const input = fixtureText('cdata-description.xml');
     expect(edit(input, 'host-passthrough').output)
       .toBe(replaceOnce(input, "<cpu mode='host-passthrough' check='none' migratable='on'/>", "<cpu mode='host-passthrough' check='partial' migratable='on'/>"));
     expect(edit(input, 'host-model').output)
-      .toBe(replaceOnce(input, "<cpu mode='host-passthrough' check='none' migratable='on'/>", "<cpu mode='host-model' check='partial' migratable='on'/>"));
+      .toBe(replaceOnce(input, "<cpu mode='host-passthrough' check='none' migratable='on'/>", "<cpu mode='host-model' check='partial'/>"));
   });
 
   test.each([
@@ -102,7 +102,7 @@ describe('an existing <cpu> is edited where it stands', () => {
     ['<cpu/>', "<cpu mode='host-model' check='partial'/>"],
     ['<cpu />', "<cpu mode='host-model' check='partial' />"],
     ["<cpu mode='host-model' check='partial'/>", "<cpu mode='host-model' check='partial'/>"],
-    ["<cpu mode='host-passthrough' migratable='off'/>", "<cpu mode='host-model' check='partial' migratable='off'/>"],
+    ["<cpu mode='host-passthrough' migratable='off'/>", "<cpu mode='host-model' check='partial'/>"],
     ["<cpu\n    mode='custom'\n    match='minimum'\n    check='full'>\n    <model>EPYC</model>\n  </cpu>", "<cpu\n    mode='host-model'\n    check='partial'/>"],
     ["<cpu mode='custom'>\n    <!-- keep -->\n    <model>X</model>\n  </cpu>", "<cpu mode='host-model' check='partial'>\n    <!-- keep -->\n  </cpu>"],
     ["<cpu mode='custom'><model>X</model>\u00A0</cpu>", "<cpu mode='host-model' check='partial'>\u00A0</cpu>"],

@@ -32,8 +32,11 @@ test('every rule of the code has a section with its severity, and the page names
   expect(table).toEqual(rules);
 });
 
+// a bad example would be 10,000 lines; __tests__/lint/lint-text.test.ts has them
+const NO_EXAMPLE = new Set(['schema-too-large']);
+
 test('every rule has a bad example', () => {
-  expect([...new Set(examples.filter((e) => e.kind === 'bad').map((e) => e.rule))].sort()).toEqual(rules.map((r) => r.id).sort());
+  expect([...new Set(examples.filter((e) => e.kind === 'bad').map((e) => e.rule))].sort()).toEqual(rules.map((r) => r.id).filter((id) => !NO_EXAMPLE.has(id)).sort());
 });
 
 test('each bad example gives exactly the problems of its rule, each good example none', () => {

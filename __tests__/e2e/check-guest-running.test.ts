@@ -1,4 +1,6 @@
 import { hasNoStack, runCli } from './run-cli.js';
+import { qomGet } from './qom.js';
+import { schemaErrors } from '../helpers/json-schema.js';
 import { makeTempDir, plainVirsh, removeDir, removeGuests, tcgGuestXml, uniqueName, writeTemp } from '../virsh/throwaway-guests.js';
 
 const guests = new Set<string>();
@@ -24,14 +26,6 @@ const definitions = async (name: string) => [
   (await plainVirsh(['dumpxml', '--security-info', '--domain', name])).stdout,
 ];
 
-/** What QEMU says, asked by the test itself with plain virsh. */
-async function qomGet(name: string, property: string): Promise<boolean> {
-  const cpus = JSON.parse((await plainVirsh(['qemu-monitor-command', '--domain', name, '--cmd', '{"execute":"query-cpus-fast"}'])).stdout) as { return: Array<{ 'qom-path': string }> };
-  const path = cpus.return[0]?.['qom-path'];
-  const reply = await plainVirsh(['qemu-monitor-command', '--domain', name, '--cmd', JSON.stringify({ execute: 'qom-get', arguments: { path, property } })]);
-  return (JSON.parse(reply.stdout) as { return: unknown }).return === true;
-}
-
 test('a running host-model guest: the verdict is what qom-get says (svm), exit 0', async () => {
   const name = await defineGuest('vn-cg-ok', HOST_MODEL);
   expect((await plainVirsh(['start', '--domain', name])).exitCode).toBe(0);
@@ -39,6 +33,8 @@ test('a running host-model guest: the verdict is what qom-get says (svm), exit 0
     const before = await definitions(name);
     const r = runCli(['check-guest', name, '-c', 'qemu:///system', '--json']);
     const report = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(schemaErrors('check-guest-running', report)).toEqual([]);
+    expect(report['schemaVersion']).toBe(1);
     const svm = await qomGet(name, 'svm');
     const vmx = await qomGet(name, 'vmx');
     expect(svm || vmx).toBe(true);
@@ -65,7 +61,13 @@ test('svm disabled: not available, the explanation names the feature, exit 1; th
     const clean = persistent.replace(/<cpu mode='host-model' check='partial'>\s*<feature policy='disable' name='svm'\/>\s*<\/cpu>/, "<cpu mode='host-model' check='partial'/>");
     expect(clean).not.toBe(persistent);
     expect((await plainVirsh(['define', '--file', await writeTemp(dir, `${name}-fixed.xml`, clean)])).stderr).toBe('');
+    // the restart that would give it svm is the way to the fix, not a failed check: no ✗
+    const text = runCli(['check-guest', name]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`– the definition of guest "${name}" was changed since it started and would give it vmx/svm; restart it to apply\n`);
+    expect(text.stdout).not.toContain('✗ the definition');
     const json = JSON.parse(runCli(['check-guest', name, '--json']).stdout) as { pendingRestart: boolean; ok: boolean; checks: Array<{ id: string; status: string }> };
+    expect(schemaErrors('check-guest-running', json)).toEqual([]);
     expect(json.ok).toBe(false);
     expect(json.pendingRestart).toBe(true);
     expect(json.checks.find((c) => c.id === 'pending-restart')?.status).toBe('problem');
@@ -84,11 +86,32 @@ test('a shut-off guest: exit 1, "not running", and what its definition predicts'
   });
 });
 
-test('a missing guest and an unreachable URI: exit 2, one sentence', () => {
-  expect(runCli(['check-guest', 'vn-no-such-guest'])).toEqual({ code: 2, stdout: '', stderr: 'virt-nested: guest "vn-no-such-guest" was not found at qemu:///system\n' });
+test('a missing guest and an unreachable URI: exit 2, one sentence; with --json also one document', () => {
+  const notFound = 'guest "vn-no-such-guest" was not found at qemu:///system';
+  expect(runCli(['check-guest', 'vn-no-such-guest'])).toEqual({ code: 2, stdout: '', stderr: `virt-nested: ${notFound}\n` });
+  const missingJson = runCli(['check-guest', 'vn-no-such-guest', '--json']);
+  expect(missingJson.code).toBe(2);
+  expect(JSON.parse(missingJson.stdout)).toEqual({ schemaVersion: 1, guest: 'vn-no-such-guest', uri: 'qemu:///system', ok: false, error: { code: 'GUEST_NOT_FOUND', message: notFound } });
+  expect(schemaErrors('check-guest-running', JSON.parse(missingJson.stdout))).toEqual([]);
+  const debug = runCli(['check-guest', 'vn-no-such-guest', '--debug']);
+  expect(debug.code).toBe(2);
+  expect(debug.stderr.startsWith(`VirshError: ${notFound}\n    at `)).toBe(true);
+  expect(debug.stderr.endsWith(`virt-nested: ${notFound}\n`)).toBe(true);
+  const refused = "cannot connect to libvirt at qemu+tcp://127.0.0.1:1/system: unable to connect to server at '127.0.0.1:1': Connection refused";
   const down = runCli(['check-guest', 'x', '-c', 'qemu+tcp://127.0.0.1:1/system']);
-  expect(down).toEqual({ code: 2, stdout: '', stderr: "virt-nested: cannot connect to libvirt at qemu+tcp://127.0.0.1:1/system: unable to connect to server at '127.0.0.1:1': Connection refused\n" });
+  expect(down).toEqual({ code: 2, stdout: '', stderr: `virt-nested: ${refused}\n` });
   expect(hasNoStack(down)).toBe(true);
+  const downJson = runCli(['check-guest', 'x', '-c', 'qemu+tcp://127.0.0.1:1/system', '--json']);
+  expect(downJson.code).toBe(2);
+  expect(JSON.parse(downJson.stdout)).toEqual({ schemaVersion: 1, error: { code: 'LIBVIRT_UNREACHABLE', message: refused } });
+  expect(schemaErrors('check-guest-running', JSON.parse(downJson.stdout))).toEqual([]);
+});
+
+test.each([
+  ['[z-a]', "virt-nested: --match '[z-a]' is not a valid glob: the range z-a is reversed, so it matches nothing; write it low-high\n"],
+  ['vn-none-such-*', "virt-nested: --match 'vn-none-such-*' selects no guest on the host it reached\n"],
+])('--match %s: exit 2 naming the pattern, never the host', (glob, stderr) => {
+  expect(runCli(['check-guest', '--match', glob, '-c', 'qemu:///system'])).toEqual({ code: 2, stdout: '', stderr });
 });
 
 test("libvirt's test driver has no QMP: the answer is the live definition's, and says so", () => {
@@ -100,12 +123,22 @@ test("libvirt's test driver has no QMP: the answer is the live definition's, and
   expect(report.checks.find((c) => c.id === 'vcpu-flag')?.message).toBe("libvirt at test:///default has no QEMU monitor, so this answer is the live definition's, not QEMU's: it does not give guest \"test\" vmx/svm");
 });
 
-test('--all over two hosts prints one JSON line per guest and a summary', () => {
-  const r = runCli(['check-guest', '--all', '-c', 'test:///default', '-c', 'qemu+tcp://127.0.0.1:1/system', '--json']);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  expect(lines[0]).toMatchObject({ guest: 'test', uri: 'test:///default', ok: false });
-  expect(lines[lines.length - 1]).toEqual({ summary: { hosts: 2, unreachable: [{ uri: 'qemu+tcp://127.0.0.1:1/system', code: 'LIBVIRT_UNREACHABLE', message: expect.stringContaining('127.0.0.1:1') }], guests: 1, ok: 0, notOk: 1, failed: 0 } });
+test('--all over two hosts: --json prints one document (results and summary), --json-lines one report a line and the summary', () => {
+  const args = ['check-guest', '--all', '-c', 'test:///default', '-c', 'qemu+tcp://127.0.0.1:1/system'];
+  const summary = { hosts: 2, unreachable: [{ uri: 'qemu+tcp://127.0.0.1:1/system', code: 'LIBVIRT_UNREACHABLE', message: expect.stringContaining('127.0.0.1:1') }], guests: 1, ok: 0, notOk: 1, failed: 0 };
+  const r = runCli([...args, '--json']);
+  const document = JSON.parse(r.stdout) as { schemaVersion: number; results: unknown[]; summary: unknown };
+  expect(schemaErrors('check-guest-running', document)).toEqual([]);
+  expect(Object.keys(document)).toEqual(['schemaVersion', 'results', 'summary']);
+  expect(document.results).toHaveLength(1);
+  expect(document.results[0]).toMatchObject({ guest: 'test', uri: 'test:///default', ok: false });
+  expect(document.summary).toEqual(summary);
   expect(r.code).toBe(1);
+  const streamed = runCli([...args, '--json-lines']);
+  const lines = streamed.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  for (const line of lines) expect(schemaErrors('check-guest-running-lines', line)).toEqual([]);
+  expect(lines).toEqual([document.results[0], { summary }]);
+  expect(streamed.code).toBe(1);
 });
 
 test("a guest with the default custom CPU that QEMU gives svm: available, no false 'pending restart'", async () => {

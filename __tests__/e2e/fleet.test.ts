@@ -13,6 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT, hasNoStack, runCli, type CliRun } from './run-cli.js';
+import { schemaErrors } from '../helpers/json-schema.js';
 import { authorizeSshKey, SSH_PORT, type SshAccess } from './ssh-access.js';
 import {
   defineQemuGuest, definition, domid, expectedAfterHostModel, redefine, writeTestDriverNode, type GuestKind, type TestDriverGuest,
@@ -27,8 +28,9 @@ const UNREACHABLE_FAILURE = {
   code: 'LIBVIRT_UNREACHABLE',
   message: `cannot connect to libvirt at ${UNREACHABLE}: unable to connect to server at '127.0.0.1:1': Connection refused`,
 };
-/** Every key of a result line, in order. */
-const RESULT_KEYS = ['uri', 'guest', 'mode', 'changed', 'skipped', 'error', 'before', 'after', 'backup', 'dryRun', 'restarted', 'warnings'];
+/** Every key of a result, in order (`skipped` or `error` after `changed` when there is one). */
+const resultKeys = (r: Record<string, unknown>) => ['guest', 'uri', 'mode', 'changed', ...('skipped' in r ? ['skipped'] : []), ...('error' in r ? ['error'] : []),
+  'dryRun', 'before', 'after', 'backup', 'shutdown', 'restarted', 'warnings'];
 
 const P = uniqueName('vn-fleet');
 const KINDS: readonly GuestKind[] = ['plain', 'topology', 'vnc'];
@@ -94,30 +96,41 @@ afterAll(cleanUp, 120_000);
 const backupDir = () => mkdtempSync(join(tmpdir(), 'vn-fleet-backups-'));
 
 interface Result {
-  uri: string; guest: string; mode: string; changed: boolean; skipped: string | null;
-  error: { code: string; message: string } | null;
+  uri: string; guest: string; mode: string; changed: boolean; skipped?: string;
+  error?: { code: string; message: string };
   before: { mode?: string; check?: string } | null; after: { mode?: string; check?: string } | null;
-  backup: string | null; dryRun: boolean; restarted: boolean; warnings: string[];
+  backup: string | null; dryRun: boolean; shutdown: boolean; restarted: boolean; warnings: Array<{ code: string; message: string }>;
 }
 interface Summary {
   hosts: number; unreachable: unknown[]; guests: number; changed: number; unchanged: number; skipped: number; failed: number; aborted: boolean;
 }
 
-/** The result lines and the summary of `--json` over several guests; every line checked for its shape. */
+/** The result lines and the summary of `--json-lines`; every line checked against its schema and for its keys. */
 function parseJsonLines(run: CliRun): { results: Result[]; summary: Summary } {
   const lines = run.stdout.split('\n');
   expect(lines.pop()).toBe('');
   const objects = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  for (const object of objects) expect(schemaErrors('set-cpu-lines', object)).toEqual([]);
   const last = objects.pop();
   expect(Object.keys(last ?? {})).toEqual(['summary']);
-  for (const object of objects) expect(Object.keys(object)).toEqual(RESULT_KEYS);
+  for (const object of objects) expect(Object.keys(object)).toEqual(resultKeys(object));
   return { results: objects as unknown as Result[], summary: (last as { summary: Summary }).summary };
+}
+
+/** The one document of `--json` over several guests: checked against its schema, results as `--json-lines` gives them. */
+function parseJsonDocument(run: CliRun): { results: Result[]; summary: Summary } {
+  const document = JSON.parse(run.stdout) as Record<string, unknown>;
+  expect(schemaErrors('set-cpu', document)).toEqual([]);
+  expect(Object.keys(document)).toEqual(['schemaVersion', 'results', 'summary']);
+  const results = document['results'] as Array<Record<string, unknown>>;
+  for (const result of results) expect(Object.keys(result)).toEqual(resultKeys(result));
+  return { results: results as unknown as Result[], summary: document['summary'] as Summary };
 }
 
 /** What a result says, without paths and messages that differ from run to run. */
 const outcome = (r: Result) => ({
-  uri: r.uri, guest: r.guest, changed: r.changed, skipped: r.skipped, error: r.error?.code ?? null,
-  after: r.after === null ? null : `${r.after.mode}/${r.after.check}`, dryRun: r.dryRun, restarted: r.restarted, backup: r.backup !== null,
+  uri: r.uri, guest: r.guest, changed: r.changed, skipped: r.skipped ?? null, error: r.error?.code ?? null,
+  after: r.after === null ? null : `${r.after.mode}/${r.after.check}`, dryRun: r.dryRun, shutdown: r.shutdown, restarted: r.restarted, backup: r.backup !== null,
 });
 const byHostAndGuest = (a: { uri: string; guest: string }, b: { uri: string; guest: string }) =>
   a.uri === b.uri ? a.guest.localeCompare(b.guest) : a.uri.localeCompare(b.uri);
@@ -127,7 +140,7 @@ function expectedOutcome(uri: string, guest: string, what: Expected, options: { 
   const dryRun = Boolean(options.dryRun);
   return {
     uri, guest, changed: what === 'changed', skipped: what === 'skipped' ? 'running' : null, error: null,
-    after: what === 'skipped' ? null : 'host-model/partial', dryRun, restarted: Boolean(options.restarted),
+    after: what === 'skipped' ? null : 'host-model/partial', dryRun, shutdown: Boolean(options.restarted), restarted: Boolean(options.restarted),
     backup: what === 'changed' && !dryRun,
   };
 }
@@ -172,7 +185,7 @@ test('--dry-run over all four hosts at once reports what would change and change
       '--match', `${P}-*`, '--dry-run', '--json'], { env: env(backups) });
     expect(run.stderr).toBe(UNREACHABLE_LINE);
     expect(run.code).toBe(1);
-    const { results, summary } = parseJsonLines(run);
+    const { results, summary } = parseJsonDocument(run);
     expect(results.map(outcome).sort(byHostAndGuest)).toEqual([
       ...qemuExpected(SYSTEM, false, true), ...qemuExpected((ssh as SshAccess).uri, false, true), ...testExpected(testUri, { dryRun: true }),
     ].sort(byHostAndGuest));
@@ -189,7 +202,7 @@ test('one call over four hosts: every guest edited (through ssh first), running 
   const sshUri = (ssh as SshAccess).uri;
   try {
     const run = runCli(['set-cpu', '--mode', 'host-model', '-c', sshUri, '-c', SYSTEM, '-c', testUri, '-c', UNREACHABLE,
-      '--match', `${P}-*`, '--jobs', '1', '--json'], { env: env(backups) });
+      '--match', `${P}-*`, '--jobs', '1', '--json-lines'], { env: env(backups) });
     expect(run.stderr).toBe(UNREACHABLE_LINE);
     expect(run.code).toBe(1);
     expect(hasNoStack(run)).toBe(true);
@@ -216,14 +229,14 @@ test('--hosts-file (hosts in parallel) and --jobs 1 give the same results', asyn
   const hostsFile = await writeTemp(dir, 'hosts', `# fleet test\n${SYSTEM}\n\n   ${testUri}   # libvirt's test driver\n${UNREACHABLE}\n# ${SYSTEM} again, commented out\n`);
   const expected = [...qemuExpected(SYSTEM, false), ...testExpected(testUri)].sort(byHostAndGuest);
   const summaries: Summary[] = [];
-  for (const args of [['--hosts-file', hostsFile], ['-c', SYSTEM, '-c', testUri, '-c', UNREACHABLE, '--jobs', '1']]) {
+  for (const args of [['--hosts-file', hostsFile, '--json'], ['-c', SYSTEM, '-c', testUri, '-c', UNREACHABLE, '--jobs', '1', '--json-lines']]) {
     await resetQemuGuests();
     const backups = backupDir();
     try {
-      const run = runCli(['set-cpu', '--mode', 'host-model', ...args, '--match', `${P}-*`, '--json'], { env: env(backups) });
+      const run = runCli(['set-cpu', '--mode', 'host-model', ...args, '--match', `${P}-*`], { env: env(backups) });
       expect(run.stderr).toBe(UNREACHABLE_LINE);
       expect(run.code).toBe(1);
-      const { results, summary } = parseJsonLines(run);
+      const { results, summary } = args.includes('--json') ? parseJsonDocument(run) : parseJsonLines(run);
       expect(results.map(outcome).sort(byHostAndGuest)).toEqual(expected);
       summaries.push(summary);
       expectBackups(results);
@@ -246,14 +259,16 @@ test('--shutdown: a TCG guest without an OS ignores ACPI, so it is left running 
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({
-      uri: SYSTEM, guest, mode: 'host-model', changed: false, skipped: null,
+      schemaVersion: 1, guest, uri: SYSTEM, mode: 'host-model', changed: false,
       error: { code: 'GUEST_NOT_SHUT_OFF', message: `guest "${guest}" did not shut down within 2 s; it was left running and not changed` },
-      before: null, after: null, backup: null, dryRun: false, restarted: false, warnings: [],
+      dryRun: false, before: null, after: null, backup: null, shutdown: false, restarted: false, warnings: [],
     });
-    // with --dry-run nothing is shut down: the running guest is only reported
+    expect(schemaErrors('set-cpu', JSON.parse(run.stdout))).toEqual([]);
+    // with --dry-run nothing is shut down: the plan the real run would carry out is reported, and its exit code
     const dry = runCli(['set-cpu', guest, '--mode', 'host-model', '-c', SYSTEM, '--shutdown', '--dry-run', '--json'], { env: env(backups) });
-    expect(dry.code).toBe(1);
-    expect(JSON.parse(dry.stdout)).toMatchObject({ guest, changed: false, skipped: 'running', error: null, restarted: false });
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ guest, changed: true, dryRun: true, shutdown: true, restarted: false, backup: null });
+    expect(schemaErrors('set-cpu', JSON.parse(dry.stdout))).toEqual([]);
     expect(readdirSync(backups)).toEqual([]);
     await expectQemuGuests(true);
   } finally {
@@ -264,7 +279,7 @@ test('--shutdown: a TCG guest without an OS ignores ACPI, so it is left running 
 test('--shutdown: running guests are shut down, edited and started again; shut-off ones are not started', () => {
   const backups = backupDir();
   try {
-    const run = runCli(['set-cpu', '--mode', 'host-model', '-c', testUri, '--match', `${P}-t-*`, '--shutdown', '--json'], { env: env(backups) });
+    const run = runCli(['set-cpu', '--mode', 'host-model', '-c', testUri, '--match', `${P}-t-*`, '--shutdown', '--json-lines'], { env: env(backups) });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const { results, summary } = parseJsonLines(run);

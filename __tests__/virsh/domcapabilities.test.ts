@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirshError, VirtNestedError } from '../../src/errors.js';
 import { cpuModesSupported, withVirsh } from '../../src/virsh/index.js';
+import { hostModelCpu } from '../../src/virsh/domcapabilities.js';
 
 const DOMCAPS = join(process.cwd(), 'fixtures', 'libvirt-9.0.0', 'domcaps');
 const read = (file: string): string => readFileSync(join(DOMCAPS, file), 'utf8');
@@ -75,5 +76,29 @@ describe('domcapabilities on the real libvirt', () => {
         'virsh domcapabilities failed at qemu:///system: failed to get emulator capabilities: invalid argument: unknown virttype: bogus',
       );
     });
+  });
+});
+
+describe('hostModelCpu', () => {
+  test('KVM on an Intel host: model, vendor and features (vmx required)', () => {
+    const cpu = hostModelCpu(read('qemu_4.2.0.x86_64.xml'));
+    expect(cpu?.model).toBe('Skylake-Client-IBRS');
+    expect(cpu?.vendor).toBe('Intel');
+    expect(cpu?.features).toContainEqual({ name: 'vmx', policy: 'require' });
+  });
+
+  test('KVM on an AMD host: EPYC-Rome', () => {
+    const cpu = hostModelCpu(read('qemu_7.2.0.x86_64.xml'));
+    expect([cpu?.model, cpu?.vendor, cpu?.features[0]]).toEqual(['EPYC-Rome', 'AMD', { name: 'x2apic', policy: 'require' }]);
+  });
+
+  test('a host-model CPU that disables svm (as this project\'s own machines answer for KVM)', () => {
+    const xml = "<domainCapabilities><cpu><mode name='host-model' supported='yes'><model fallback='forbid'>EPYC-Milan</model><vendor>AMD</vendor><feature policy='require' name='x2apic'/><feature policy='disable' name='svm'/></mode></cpu></domainCapabilities>";
+    expect(hostModelCpu(xml)).toEqual({ model: 'EPYC-Milan', vendor: 'AMD', features: [{ name: 'x2apic', policy: 'require' }, { name: 'svm', policy: 'disable' }] });
+  });
+
+  test('host-model unsupported or not listed: undefined', () => {
+    expect(hostModelCpu(read('empty.xml'))).toBeUndefined();
+    expect(hostModelCpu("<domainCapabilities><cpu><mode name='host-model' supported='no'/></cpu></domainCapabilities>")).toBeUndefined();
   });
 });

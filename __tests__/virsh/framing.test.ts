@@ -1,4 +1,4 @@
-import { commandStdout, findStderrEnd, findStdoutEnd, frameCommand, libvirtErrors } from '../../src/virsh/framing.js';
+import { FrameReader, commandStdout, findStderrEnd, findStdoutEnd, frameCommand, libvirtErrors } from '../../src/virsh/framing.js';
 
 const frame = frameCommand("dumpxml --domain 'a b'", 'abc123');
 
@@ -79,5 +79,39 @@ describe('libvirtErrors', () => {
   test('finds none in the stderr of a command that succeeded', () => {
     expect(libvirtErrors('')).toEqual([]);
     expect(libvirtErrors('warning: something\n')).toEqual([]);
+  });
+});
+
+describe('FrameReader', () => {
+  test.each([
+    ['', 'waiting'],
+    ['virs', 'waiting'],
+    ['virsh # ', 'prompt'],
+    ['virsh # uri\n', 'prompt'],
+    ['Please enter your authentication name: ', { asked: 'Please enter your authentication name:' }],
+  ] as const)('greeting of %j is %j', (printed, greeting) => {
+    const reader = new FrameReader();
+    reader.append('stdout', printed);
+    expect(reader.greeting()).toEqual(greeting);
+  });
+
+  test('takes a frame only once both streams have their marker, however they were split, and keeps what follows', () => {
+    const reader = new FrameReader();
+    const stdout = Buffer.from(`virsh # ${frame.line}\nü out\nvirsh # ${frame.markerLine}\nvnxabc123virsh # next`);
+    const stderr = Buffer.from('warning: x\nerror: vnxabc123\nmore');
+    // the token itself split between two pieces: a resumed search must still find it
+    const cut = stdout.indexOf('vnxabc123virsh') + 4;
+    reader.append('stdout', stdout.subarray(0, 3));
+    expect(reader.take(frame)).toBeUndefined();
+    reader.append('stdout', stdout.subarray(3, cut));
+    expect(reader.take(frame)).toBeUndefined();
+    reader.append('stdout', stdout.subarray(cut));
+    reader.append('stderr', stderr.subarray(0, 20));
+    expect(reader.take(frame)).toBeUndefined();
+    reader.append('stderr', stderr.subarray(20));
+    expect(reader.take(frame)).toEqual({ stdout: 'ü out\n', stderr: 'warning: x\n' });
+    expect(reader.take(frame)).toBeUndefined();
+    expect(reader.unclaimedStderr()).toBe('more');
+    expect(reader.greeting()).toBe('prompt');
   });
 });

@@ -1,4 +1,5 @@
 import { DomainXmlError } from '../../src/errors.js';
+import { lineColumnAt } from '../../src/xml/line-column.js';
 import { attributeOf, childOf, scanXml, textOf, DEFAULT_MAX_BYTES, type XmlElement } from '../../src/xml/scan.js';
 
 /** The error scanXml throws for `source`, as plain data. */
@@ -208,5 +209,38 @@ describe('size limit', () => {
     });
     expect(scanError(source, { maxBytes: 46, file: 'big.xml' }).message)
       .toBe('big.xml is larger than the limit of 46 bytes; domain XML is normally a few KiB');
+  });
+});
+
+describe('XML 1.0 name rules (libxml2 refuses what they refuse)', () => {
+  test.each([
+    ['<na!me/>', 1, 4, "the element name <na!me> is not an XML name ('!' is not allowed in a name)"],
+    ['<domain>\n  <na\u00a0me/>\n</domain>', 2, 6, 'the element name <na\u00a0me> is not an XML name (U+00A0 is not allowed in a name)'],
+    ['<\u00d7x/>', 1, 2, 'the element name <\u00d7x> is not an XML name (U+00D7 is not allowed at the start of a name)'],
+    ['<a\u037e/>', 1, 3, 'the element name <a\u037e> is not an XML name (U+037E is not allowed in a name)'],
+    ["<domain t$pe='kvm'/>", 1, 10, "the attribute name t$pe in <domain> is not an XML name ('$' is not allowed in a name)"],
+    ["<a b\u00a0c='1'/>", 1, 5, 'the attribute name b\u00a0c in <a> is not an XML name (U+00A0 is not allowed in a name)'],
+  ])('%j is refused at %d:%d', (source, line, column, message) => {
+    expect(scanError(source)).toEqual({ code: 'XML_MALFORMED', line, column, message });
+  });
+
+  test('names libxml2 accepts are accepted: non-ASCII letters, digits and combining marks after the start, astral letters, namespaces', () => {
+    const doc = scanXml("<caf\u00e9 x:y-z.1='a' \u00b7a\u0300='b'><\u6f22\u5b57/><\u{10000}a\u203f/><_:x\u00b7/></caf\u00e9>".replace('\u00b7a', 'a\u00b7'));
+    expect(doc.root.name).toBe('caf\u00e9');
+    expect(doc.root.attributes.map((a) => a.name)).toEqual(['x:y-z.1', 'a\u00b7\u0300']);
+    expect(doc.root.children.map((c) => c.name)).toEqual(['\u6f22\u5b57', '\u{10000}a\u203f', '_:x\u00b7']);
+  });
+});
+
+describe('positions and counts of a scanned document', () => {
+  test('lineColumnAt agrees with the one-off lineColumnAt at every offset', () => {
+    const source = "<a>\r\n\t<b x='1'/>\n\n  <c>\u6f22</c>\n</a>";
+    const doc = scanXml(source);
+    for (let offset = 0; offset <= source.length; offset++) expect(doc.lineColumnAt(offset)).toEqual(lineColumnAt(source, offset));
+  });
+
+  test('counts elements, attributes and the most attributes on one element', () => {
+    expect(scanXml("<domain a='1' b='2'><name/><cpu m='1' c='2' d='3'/></domain>").counts).toEqual({ elements: 3, attributes: 5, mostAttributes: 3 });
+    expect(scanXml('<a/>').counts).toEqual({ elements: 1, attributes: 0, mostAttributes: 0 });
   });
 });

@@ -4,15 +4,15 @@
  * ({@link planCpuMode}) change nothing; the define, verify and rollback are `define-safely.ts`.
  */
 import { VirtNestedError } from '../errors.js';
-import { setCpuMode, type CpuCheck } from '../cpu/set-cpu-mode.js';
+import type { CpuCheck } from '../cpu/set-cpu-mode.js';
+import type { NestedPolicy } from '../cpu/nested.js';
 import { documentOf } from '../domain/document-of.js';
 import { parseDomain } from '../domain/parse-domain.js';
-import { serializeDomain } from '../domain/serialize-domain.js';
-import type { CpuMode, Domain, DomainCpu } from '../domain/types.js';
-import { cpuModesSupported, type CpuModesSupported } from '../virsh/domcapabilities.js';
+import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { virshHint } from '../virsh/hint.js';
 import { defaultBackupDir, recordDefined, sha256Hex, stageDefinition, writeBackup } from './backup.js';
-import { defineSafely, readGuest, requireShutOff, type DefineWorkflowOptions, type GuestState, type SafeDefineHooks, type VirshCommands } from './define-safely.js';
+import { defineSafely, requireShutOff, type DefineWorkflowOptions, type SafeDefineHooks } from './define-safely.js';
+import { NESTED_SAVE_WARNING, planCpuMode, type ApplyWarning } from './plan-cpu-mode.js';
 import { startWatch } from './watch-guest.js';
 
 export type { VirshCommands } from './define-safely.js';
@@ -22,6 +22,8 @@ export interface ApplyCpuModeOptions extends DefineWorkflowOptions {
   /** Compute and report, change nothing (no backup, no define). */
   readonly dryRun?: boolean;
   readonly check?: CpuCheck;
+  /** What to do with vmx/svm `<feature>`s (see `setCpuMode`); default 'keep'. */
+  readonly nested?: NestedPolicy;
 }
 
 /** What `applyCpuMode` did. The shape `set-cpu GUEST --json` prints. */
@@ -36,88 +38,7 @@ export interface ApplyResult {
   readonly after: DomainCpu | null;
   /** The backup of the definition before the change, or null when nothing was defined. */
   readonly backup: string | null;
-  readonly warnings: readonly string[];
-}
-
-/**
- * What {@link planCpuMode} found: the guest's state, its definition, and the edit; nothing changed yet.
- *
- * @example
- * const plan = await planCpuMode(session, 'web-1', 'host-model');
- * plan.edited === plan.original // true: nothing to do
- */
-export interface CpuModePlan {
-  readonly guest: string;
-  readonly uri: string;
-  readonly mode: CpuMode;
-  readonly state: GuestState;
-  /** The persistent definition as read (`--inactive --security-info`). */
-  readonly original: string;
-  readonly domain: Domain;
-  /** The edited definition; equal to `original` when the guest already has what is asked. */
-  readonly edited: string;
-  readonly after: DomainCpu | null;
-  readonly warnings: readonly string[];
-}
-
-const NESTED_SAVE_WARNING = 'while the guest runs nested guests it cannot be saved or live-migrated; stop them first';
-
-/** domcapabilities answers per session: the guests of one host mostly share emulator, arch and machine. */
-const capabilitiesAsked = new WeakMap<VirshCommands, Map<string, Promise<CpuModesSupported | undefined>>>();
-
-/**
- * What libvirt says about the CPU modes for this guest's emulator, arch, machine and virt type;
- * undefined when the connection has no domcapabilities (libvirt's test driver). Asked once per
- * session for each such combination.
- */
-function cpuModeSupport(session: VirshCommands, domain: Domain): Promise<CpuModesSupported | undefined> {
-  const options = {
-    ...(domain.devices.emulator ? { emulator: domain.devices.emulator } : {}),
-    ...(domain.os.arch ? { arch: domain.os.arch } : {}),
-    ...(domain.os.machine ? { machine: domain.os.machine } : {}),
-    ...(domain.type ? { virttype: domain.type } : {}),
-  };
-  const key = JSON.stringify(options);
-  let asked = capabilitiesAsked.get(session);
-  if (!asked) capabilitiesAsked.set(session, (asked = new Map()));
-  let answer = asked.get(key);
-  if (!answer) {
-    answer = session.domcapabilities(options).then((caps) => (caps === undefined ? undefined : cpuModesSupported(caps)));
-    // a failure is not remembered: the next guest asks again
-    answer.catch(() => asked?.delete(key));
-    asked.set(key, answer);
-  }
-  return answer;
-}
-
-/**
- * Reads a guest's state and persistent definition, checks the mode against libvirt's domcapabilities,
- * and computes the edit. Changes nothing and refuses no state: a running guest is planned too (the
- * caller decides whether to shut it down).
- *
- * @example
- * const plan = await planCpuMode(session, 'web-1', 'host-model');
- */
-export async function planCpuMode(session: VirshCommands, guest: string, mode: CpuMode, options: { readonly check?: CpuCheck } = {}): Promise<CpuModePlan> {
-  const who = `guest "${guest}"`;
-  const [state, original] = await readGuest(session, guest);
-  const domain = parseDomain(original, { file: `the definition of ${who}` });
-  // virsh looks `--domain` up as an ID, then a UUID, then a name: a guest named "5" could be another one
-  if (domain.name !== guest && domain.uuid !== guest) {
-    throw new VirtNestedError('GUEST_NOT_FOUND',
-      `"${guest}" led virsh to guest "${domain.name ?? '?'}" (virsh reads a name as an ID or UUID first); nothing was changed, name the guest by its UUID instead`);
-  }
-  const support = await cpuModeSupport(session, domain);
-  const warnings: string[] = [];
-  if (support === undefined) {
-    warnings.push(`libvirt at ${session.uri} cannot tell whether ${mode} is supported (no domcapabilities); not checked`);
-  } else if (!support[mode]) {
-    throw new VirtNestedError('MODE_UNSUPPORTED',
-      `${mode} is not supported for ${who} (${domain.type ?? '?'} ${domain.os.arch ?? ''} ${domain.os.machine ?? ''}) according to libvirt's domcapabilities at ${session.uri}; nothing was changed`.replace(/\s+\)/, ')'));
-  }
-  const next = setCpuMode(domain, mode, options.check ? { check: options.check } : {});
-  warnings.push(...next.warnings.map((w) => w.message));
-  return { guest, uri: session.uri, mode, state, original, domain, edited: serializeDomain(next), after: next.cpu ?? null, warnings };
+  readonly warnings: readonly ApplyWarning[];
 }
 
 /**
@@ -163,16 +84,20 @@ export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyC
 export async function applyCpuModeWithHooks(guest: string, mode: CpuMode, options: ApplyCpuModeOptions, hooks: SafeDefineHooks): Promise<ApplyResult> {
   const { session } = options;
   const who = `guest "${guest}"`;
-  const plan = await planCpuMode(session, guest, mode, options.check ? { check: options.check } : {});
-  const { original, domain, edited, warnings } = plan;
+  // decided before the state matters: a running guest that already has what is asked is nothing to do
+  const plan = await planCpuMode(session, guest, {
+    mode, ...(options.check ? { check: options.check } : {}), ...(options.nested ? { nested: options.nested } : {}),
+  });
+  const { original, domain, next, edited } = plan;
+  const warnings = [...plan.warnings];
   const base = { guest, uri: session.uri, mode, dryRun: Boolean(options.dryRun), before: domain.cpu ?? null };
-  if (edited === original) {
+  if (!plan.changed) {
     return { ...base, changed: false, after: domain.cpu ?? null, backup: null, warnings };
   }
   requireShutOff(session, guest, plan.state, 'set-cpu',
     (state) => `${who} is ${state}; shut it off first (${virshHint(session.uri, 'shutdown', { guest })}), then run set-cpu again`);
   if (options.dryRun) {
-    return { ...base, changed: true, after: plan.after, backup: null, warnings: [...warnings, NESTED_SAVE_WARNING] };
+    return { ...base, changed: true, after: next.cpu ?? null, backup: null, warnings: [...warnings, NESTED_SAVE_WARNING] };
   }
 
   const toDefine = hooks.transform ? hooks.transform(edited) : edited;
@@ -214,8 +139,8 @@ export async function applyCpuModeWithHooks(guest: string, mode: CpuMode, option
         },
         startedMessage: `${who} was started while it was being edited: its new definition (mode='${mode}' check='${wantedCheck}') is in place, but the running guest {keeps} the old CPU`,
       });
-      const recorded = await recordDefined(backup, sha256Hex(result.readBack), now()).then(() => [], () => [
-        `could not record in ${backup}'s metadata what virt-nested defined; restore will ask for --force`,
+      const recorded = await recordDefined(backup, sha256Hex(result.readBack), now()).then((): ApplyWarning[] => [], (): ApplyWarning[] => [
+        { code: 'backup-metadata-unwritten', message: `could not record in ${backup}'s metadata what virt-nested defined; restore will ask for --force` },
       ]);
       if (result.race) throw result.race;
       return { ...base, changed: true, after: parseDomain(result.readBack).cpu ?? null, backup, warnings: [...warnings, ...result.warnings, ...recorded, NESTED_SAVE_WARNING] };

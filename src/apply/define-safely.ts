@@ -14,6 +14,7 @@ import { defineRefusalReasons } from '../virsh/domain-commands.js';
 import { virshHint } from '../virsh/hint.js';
 import type { VirshSession } from '../virsh/session.js';
 import { stageDefinition, type StagedDefinition } from './backup.js';
+import { readDefinition, readGuest, type ApplyWarning, type GuestState } from './plan-cpu-mode.js';
 
 /** What the workflow needs of a virsh session (see `virsh/`). */
 export type VirshCommands = Pick<VirshSession, 'uri' | 'run' | 'dumpxml' | 'domcapabilities' | 'define'>;
@@ -52,47 +53,6 @@ export interface SafeDefineHooks {
   readonly beforeDefine?: () => Promise<void>;
   /** Called right after our define returned, before the read-back. */
   readonly afterDefine?: () => Promise<void>;
-}
-
-/**
- * A guest's state; whether libvirt has given it an id (it does so early in a start, while the state
- * still reads "shut off", right after copying the persistent definition for the new process); and
- * whether it has a managed save image (which `domstate` does not show).
- */
-export interface GuestState {
-  readonly state: string;
-  readonly active: boolean;
-  readonly managedSave: boolean;
-}
-
-/** Reads go to virsh without waiting for the command ahead: none of them changes anything. */
-const READ = { pipeline: true } as const;
-
-async function readState(session: VirshCommands, guest: string): Promise<GuestState> {
-  const { stdout } = await session.run(['dominfo', '--domain', guest], READ);
-  const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(stdout)?.[1]?.trim();
-  const state = field('State') ?? 'unknown';
-  return { state, active: state !== 'shut off' || (field('Id') ?? '-') !== '-', managedSave: field('Managed save') === 'yes' };
-}
-
-/**
- * The persistent definition, with secrets (`--inactive --security-info`).
- *
- * @example
- * const xml = await readDefinition(session, 'web-1');
- */
-export async function readDefinition(session: VirshCommands, guest: string): Promise<string> {
-  return session.dumpxml(guest, { inactive: true, securityInfo: true, ...READ });
-}
-
-/**
- * The guest's state and persistent definition, asked of virsh together.
- *
- * @example
- * const [state, xml] = await readGuest(session, 'web-1');
- */
-export async function readGuest(session: VirshCommands, guest: string): Promise<[GuestState, string]> {
-  return Promise.all([readState(session, guest), readDefinition(session, guest)]);
 }
 
 /**
@@ -153,7 +113,7 @@ export interface SafeDefine {
 export interface SafeDefineResult {
   /** The definition as read back after define. */
   readonly readBack: string;
-  readonly warnings: readonly string[];
+  readonly warnings: readonly ApplyWarning[];
   /**
    * A race that left our definition in effect but must not pass as a plain success (the guest was
    * started with the old definition, or another define landed at the same moment): exit 1 after the
@@ -192,11 +152,14 @@ async function settle(watch: LifecycleWatch, defines: number): Promise<boolean> 
 export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> {
   const { session, guest, command, original, backup, hooks } = plan;
   const who = `guest "${guest}"`;
-  const warnings: string[] = [];
+  const warnings: ApplyWarning[] = [];
   await hooks.beforeRecheck?.();
   let watch = plan.watch !== undefined && (await plan.watch.ready) ? plan.watch : undefined;
   if (plan.watch !== undefined && watch === undefined) {
-    warnings.push(`libvirt's lifecycle events of ${who} could not be watched at ${session.uri}; a define or start by another tool during the edit is found only from what the definition holds afterwards`);
+    warnings.push({
+      code: 'lifecycle-events-unavailable',
+      message: `libvirt's lifecycle events of ${who} could not be watched at ${session.uri}; a define or start by another tool during the edit is found only from what the definition holds afterwards`,
+    });
   }
 
   // compare-and-swap, right before define: the guest may have started, or another tool edited it, since the first read
@@ -217,7 +180,10 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
   await hooks.afterDefine?.();
 
   if (watch !== undefined && !(await settle(watch, 1))) {
-    warnings.push(`libvirt sent no lifecycle event for virt-nested's own define of ${who} at ${session.uri}; a define or start by another tool is found only from what the definition holds afterwards`);
+    warnings.push({
+      code: 'lifecycle-events-unavailable',
+      message: `libvirt sent no lifecycle event for virt-nested's own define of ${who} at ${session.uri}; a define or start by another tool is found only from what the definition holds afterwards`,
+    });
     watch = undefined;
   }
   let readBack: string;

@@ -4,16 +4,22 @@
  * `applyCpuMode` for each guest.
  */
 import { GuestNotShutOffError, VirshError, VirtNestedError, exitCodeForCode } from '../errors.js';
+import type { NestedPolicy } from '../cpu/nested.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
 import { openVirsh, type VirshSession } from '../virsh/session.js';
 import { applyCpuMode } from './apply-cpu-mode.js';
+import { definitionDiff } from './definition-diff.js';
+import { NESTED_SAVE_WARNING, planCpuMode, type ApplyWarning, type CpuModePlan } from './plan-cpu-mode.js';
 import { withHostLifecycleEvents } from './watch-guest.js';
-import { selectGuests } from '../virsh/select-guests.js';
+import { checkSelected, checkSelection, selectGuests } from '../virsh/select-guests.js';
 
 /** Options of {@link applyCpuModeToHosts}. */
 export interface FleetOptions {
-  readonly mode: CpuMode;
+  /** The mode to set; default host-model, except that with `nested` 'on'/'off' alone a host-model or host-passthrough guest keeps its own. */
+  readonly mode?: CpuMode;
+  /** What to do with vmx/svm `<feature>`s (see `setCpuMode`); default 'keep'. */
+  readonly nested?: NestedPolicy;
   /** libvirt URIs; `undefined` in the list means virsh's default (`LIBVIRT_DEFAULT_URI`). */
   readonly uris: ReadonlyArray<string | undefined>;
   /** Guest names (on every host). */
@@ -23,7 +29,12 @@ export interface FleetOptions {
   /** Persistent guests whose name matches this glob (with `all` too: only those). */
   readonly match?: string;
   readonly dryRun?: boolean;
-  /** Shut running guests down (ACPI), edit them, and start them again. Default: skip them. */
+  /** Put the unified diff of each guest's definition on its result (`diff`). */
+  readonly diff?: boolean;
+  /**
+   * Shut running guests down (ACPI), edit them, and start them again; only those that need the edit and
+   * whose host can run it. Default: skip them.
+   */
   readonly shutdown?: boolean;
   /** How long a guest may take to shut down (default 120 s); then it is left running and reported. */
   readonly shutdownTimeoutMs?: number;
@@ -38,26 +49,37 @@ export interface FleetOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Called as each guest is done. */
   readonly onResult?: (result: GuestResult) => void;
+  /** Called with the error itself (its stack, its cause) when a guest fails; its result carries only code and message. */
+  readonly onError?: (error: unknown, guest: string, uri: string) => void;
   /** Opens a session (default: `openVirsh`). */
   readonly open?: (uri: string | undefined) => Promise<VirshSession>;
 }
 
-/** What happened to one guest. One JSON line of `set-cpu --json` over several guests. */
+/**
+ * What happened to one guest: what `set-cpu GUEST --json` prints (with `schemaVersion`), and one item
+ * of `results` (one line of `--json-lines`) over several guests.
+ */
 export interface GuestResult {
-  readonly uri: string;
   readonly guest: string;
+  readonly uri: string;
   readonly mode: CpuMode;
+  /** The definition changed (with dryRun: would change). */
   readonly changed: boolean;
-  /** Why the guest was left alone ('running'), or null. */
-  readonly skipped: string | null;
-  readonly error: { readonly code: string; readonly message: string } | null;
+  /** Why the guest was left alone (its state, e.g. 'running'); absent when it was not. */
+  readonly skipped?: string;
+  /** Why the guest failed; absent when it did not. */
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly dryRun: boolean;
   readonly before: DomainCpu | null;
   readonly after: DomainCpu | null;
   readonly backup: string | null;
-  readonly dryRun: boolean;
-  /** The guest was shut down for the edit and started again (`shutdown`). */
+  /** The guest is shut down for the edit and started again (with dryRun: would be). */
+  readonly shutdown: boolean;
+  /** The guest was shut down for the edit and started again. */
   readonly restarted: boolean;
-  readonly warnings: readonly string[];
+  /** The unified diff of the definition (with `diff`); '' when nothing changes. */
+  readonly diff?: string;
+  readonly warnings: readonly ApplyWarning[];
 }
 
 export type { HostFailure } from '../virsh/each-host.js';
@@ -125,51 +147,93 @@ async function waitForShutOff(session: VirshSession, guest: string, timeoutMs: n
 const codeOf = (error: unknown) => (error instanceof VirtNestedError ? error.code : 'INTERNAL');
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-async function oneGuest(session: VirshSession, guest: string, options: FleetOptions): Promise<GuestResult> {
-  const base = {
-    uri: session.uri, guest, mode: options.mode, changed: false, skipped: null, error: null, before: null, after: null,
-    backup: null, dryRun: Boolean(options.dryRun), restarted: false, warnings: [],
+/** Whether a guest must be planned before anything else: its state and edit decide what happens. */
+const plansFirst = (options: FleetOptions) =>
+  Boolean(options.shutdown || options.diff || (options.mode === undefined && options.nested !== undefined && options.nested !== 'keep'));
+
+const withDiff = (plan: CpuModePlan | undefined, options: FleetOptions) =>
+  (options.diff && plan ? { diff: definitionDiff(plan.original, plan.edited) } : {});
+
+/** The result with its keys in the documented order, whichever way it was put together. */
+function inOrder(r: GuestResult): GuestResult {
+  const { guest, uri, mode, changed, skipped, error, dryRun, before, after, backup, shutdown, restarted, diff, warnings } = r;
+  return {
+    guest, uri, mode, changed, ...(skipped === undefined ? {} : { skipped }), ...(error === undefined ? {} : { error }),
+    dryRun, before, after, backup, shutdown, restarted, ...(diff === undefined ? {} : { diff }), warnings,
   };
+}
+
+async function oneGuest(session: VirshSession, guest: string, options: FleetOptions): Promise<GuestResult> {
+  return inOrder(await decideAndApply(session, guest, options));
+}
+
+async function decideAndApply(session: VirshSession, guest: string, options: FleetOptions): Promise<GuestResult> {
+  const base = {
+    guest, uri: session.uri, mode: options.mode ?? 'host-model', changed: false, dryRun: Boolean(options.dryRun),
+    before: null, after: null, backup: null, shutdown: false, restarted: false, warnings: [],
+  };
+  try {
+    // a running guest is shut down only when it needs the edit and its host can run it: decided first
+    const plan = plansFirst(options)
+      ? await planCpuMode(session, guest, { ...(options.mode ? { mode: options.mode } : {}), ...(options.nested ? { nested: options.nested } : {}) })
+      : undefined;
+    const mode = plan?.mode ?? options.mode ?? 'host-model';
+    const planned = { ...base, mode, ...withDiff(plan, options) };
+    if (plan && !plan.changed) {
+      return { ...planned, before: plan.domain.cpu ?? null, after: plan.domain.cpu ?? null, warnings: plan.warnings };
+    }
+    const running = plan !== undefined && plan.state.state !== 'shut off';
+    if (running && options.shutdown && options.dryRun) {
+      return { ...planned, changed: true, before: plan.domain.cpu ?? null, after: plan.next.cpu ?? null, shutdown: true, warnings: [...plan.warnings, NESTED_SAVE_WARNING] };
+    }
+    return { ...planned, ...await applyToGuest(session, guest, mode, running && Boolean(options.shutdown), options) };
+  } catch (error) {
+    if (error instanceof GuestNotShutOffError && (!options.shutdown || options.dryRun)) {
+      return { ...base, skipped: error.state };
+    }
+    options.onError?.(error, guest, session.uri);
+    return { ...base, error: { code: codeOf(error), message: messageOf(error) } };
+  }
+}
+
+/** applyCpuMode, with the guest shut down first and started again after when `shutdown` says so. */
+async function applyToGuest(session: VirshSession, guest: string, mode: CpuMode, shutdown: boolean, options: FleetOptions) {
   const applyOptions = {
     session,
     ...(options.dryRun ? { dryRun: true } : {}),
+    ...(options.nested ? { nested: options.nested } : {}),
     ...(options.backupDir ? { backupDir: options.backupDir } : {}),
     ...(options.env ? { env: options.env } : {}),
   };
-  try {
-    let wasRunning = false;
-    if (options.shutdown && !options.dryRun) {
-      const state = await session.domstate(guest);
-      if (state !== 'shut off') {
-        wasRunning = state === 'running';
-        await shutdownGracefully(session, guest);
-        // not cut short by an abort: the guest was asked to power off and is finished first
-        await waitForShutOff(session, guest, options.shutdownTimeoutMs ?? 120_000);
-      }
+  let wasRunning = false;
+  if (shutdown) {
+    const state = await session.domstate(guest);
+    if (state !== 'shut off') {
+      wasRunning = state === 'running';
+      await shutdownGracefully(session, guest);
+      // not cut short by an abort: the guest was asked to power off and is finished first
+      await waitForShutOff(session, guest, options.shutdownTimeoutMs ?? 120_000);
     }
-    const outcome = await applyCpuMode(guest, options.mode, applyOptions).then((applied) => ({ applied }), (failure: unknown) => ({ failure }));
-    // start it again if we shut it down, whatever the edit did; a start failure must not hide the edit
-    const startFailure = wasRunning && (await session.domstate(guest).catch(() => 'unknown')) !== 'running'
-      ? await session.start(guest).then(() => undefined, (failure: unknown) => failure)
-      : undefined;
-    if ('failure' in outcome) {
-      if (startFailure !== undefined) {
-        throw new VirtNestedError(codeOf(outcome.failure), `${messageOf(outcome.failure)}; and starting the guest again failed: ${messageOf(startFailure)}`);
-      }
-      throw outcome.failure;
-    }
-    const { applied } = outcome;
-    const error = startFailure === undefined ? null : {
-      code: codeOf(startFailure),
-      message: `guest "${guest}" was changed, but could not be started again: ${messageOf(startFailure)}`,
-    };
-    return { ...base, ...applied, skipped: null, error, restarted: wasRunning && startFailure === undefined, warnings: applied.warnings };
-  } catch (error) {
-    if (error instanceof GuestNotShutOffError && (!options.shutdown || options.dryRun)) {
-      return { ...base, skipped: error.state === 'running' ? 'running' : error.state, error: null };
-    }
-    return { ...base, error: { code: codeOf(error), message: messageOf(error) } };
   }
+  const outcome = await applyCpuMode(guest, mode, applyOptions).then((applied) => ({ applied }), (failure: unknown) => ({ failure }));
+  // start it again if we shut it down, whatever the edit did; a start failure must not hide the edit
+  const startFailure = wasRunning && (await session.domstate(guest).catch(() => 'unknown')) !== 'running'
+    ? await session.start(guest).then(() => undefined, (failure: unknown) => failure)
+    : undefined;
+  if ('failure' in outcome) {
+    if (startFailure !== undefined) {
+      throw new VirtNestedError(codeOf(outcome.failure), `${messageOf(outcome.failure)}; and starting the guest again failed: ${messageOf(startFailure)}`);
+    }
+    throw outcome.failure;
+  }
+  const { applied } = outcome;
+  return {
+    changed: applied.changed, before: applied.before, after: applied.after, backup: applied.backup, warnings: applied.warnings,
+    shutdown: wasRunning, restarted: wasRunning && startFailure === undefined,
+    ...(startFailure === undefined ? {} : {
+      error: { code: codeOf(startFailure), message: `guest "${guest}" was changed, but could not be started again: ${messageOf(startFailure)}` },
+    }),
+  };
 }
 
 /**
@@ -184,9 +248,7 @@ async function oneGuest(session: VirshSession, guest: string, options: FleetOpti
  * summary.changed // 40
  */
 export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetReport> {
-  if (!options.guests?.length && !options.all && options.match === undefined) {
-    throw new VirtNestedError('USAGE', 'name the guests, or use --all or --match GLOB');
-  }
+  checkSelection(options);
   const results: GuestResult[] = [];
   let aborted = false;
   const open = options.open;
@@ -205,6 +267,7 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
     }
   }, !options.dryRun));
   const unreachable = failures.filter((failure) => failure.code !== 'ABORTED');
+  if (!options.signal?.aborted) checkSelected(options, results.length, options.uris.length - failures.length);
 
   const count = (p: (r: GuestResult) => boolean) => results.filter(p).length;
   return {
@@ -215,8 +278,8 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
       guests: results.length,
       changed: count((r) => r.changed && !r.error),
       unchanged: count((r) => !r.changed && !r.skipped && !r.error),
-      skipped: count((r) => r.skipped !== null),
-      failed: count((r) => r.error !== null),
+      skipped: count((r) => r.skipped !== undefined),
+      failed: count((r) => r.error !== undefined),
       aborted: aborted || Boolean(options.signal?.aborted),
     },
   };
@@ -224,7 +287,8 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
 
 /**
  * The exit code for a fleet run: 0 all done, 1 some guest refused/failed/skipped or some host
- * unreachable, 2 no host reachable, or every guest failed for a usage-class reason (e.g. not found).
+ * unreachable, 2 no host reachable, or the one guest asked for failed for a usage-class reason (not
+ * found: in a fleet, a missing guest is one failed guest, exit 1).
  *
  * @example
  * process.exitCode = fleetExitCode(report);
@@ -232,7 +296,8 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
 export function fleetExitCode(report: FleetReport): number {
   const { results, summary } = report;
   if (results.length === 0 && summary.unreachable.length > 0 && summary.unreachable.length === summary.hosts) return 2;
-  if (results.length > 0 && results.every((r) => r.error && !r.changed && exitCodeForCode(r.error.code) === 2)) return 2;
+  const [only] = results;
+  if (results.length === 1 && summary.hosts === 1 && only?.error && !only.changed && exitCodeForCode(only.error.code) === 2) return 2;
   if (summary.failed || summary.skipped || summary.unreachable.length || summary.aborted) return 1;
   return 0;
 }

@@ -10,7 +10,8 @@ import { VirtNestedError } from '../errors.js';
 import { parseDomain } from '../domain/parse-domain.js';
 import { virshHint } from '../virsh/hint.js';
 import { defaultBackupDir, readBackupMetadata, recordDefined, sha256Hex, stageDefinition, writeBackup, type BackupMetadata } from './backup.js';
-import { defineSafely, readGuest, requireShutOff, type DefineWorkflowOptions, type SafeDefineHooks } from './define-safely.js';
+import { defineSafely, requireShutOff, type DefineWorkflowOptions, type SafeDefineHooks } from './define-safely.js';
+import { readGuest, type ApplyWarning } from './plan-cpu-mode.js';
 import { latestBackup } from './list-backups.js';
 import { startWatch } from './watch-guest.js';
 
@@ -39,7 +40,7 @@ export interface RestoreResult {
   readonly backup: string | null;
   /** The compare-and-swap against what virt-nested last wrote was skipped (`force`). */
   readonly forced: boolean;
-  readonly warnings: readonly string[];
+  readonly warnings: readonly ApplyWarning[];
 }
 
 /**
@@ -107,8 +108,8 @@ export async function restoreDefinitionWithHooks(guest: string, options: Restore
         describeUnwanted: () => `the definition of ${who} is not the one in ${source}`,
         startedMessage: `${who} was started while it was being restored: the definition from ${source} is in place, but the running guest {keeps} the one before`,
       });
-      const recorded = await recordDefined(saved, sha256Hex(result.readBack), now()).then(() => [], () => [
-        `could not record in ${saved}'s metadata what virt-nested defined; the next restore will ask for --force`,
+      const recorded = await recordDefined(saved, sha256Hex(result.readBack), now()).then((): ApplyWarning[] => [], (): ApplyWarning[] => [
+        { code: 'backup-metadata-unwritten', message: `could not record in ${saved}'s metadata what virt-nested defined; the next restore will ask for --force` },
       ]);
       if (result.race) throw result.race;
       return { ...base, changed: true, backup: saved, warnings: [...result.warnings, ...recorded] };

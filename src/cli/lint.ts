@@ -6,8 +6,10 @@ import { lintPaths } from '../lint/lint-paths.js';
 import type { SchemaValidator } from '../lint/lint-text.js';
 import { DEFAULT_SCHEMA_DIR, loadDomainSchema } from '../lint/schema.js';
 import type { CliIo } from './io.js';
-import { formatGithub, formatJson, formatText } from './lint-format.js';
+import { formatGithub, formatJson, formatSarif, formatText } from './lint-format.js';
 
+/** The package's version: compiled into the bundle by the build, a global of jest's in the tests. */
+declare const VIRT_NESTED_VERSION: string;
 
 async function loadSchema(options: Record<string, unknown>, io: CliIo): Promise<SchemaValidator | undefined> {
   if (options['schema'] === false) return undefined;
@@ -22,15 +24,21 @@ async function loadSchema(options: Record<string, unknown>, io: CliIo): Promise<
   return schema;
 }
 
-/** `virt-nested lint PATH…`. */
+/** `virt-nested lint PATH…|-`. */
 export async function run(paths: string[], options: Record<string, unknown>, io: CliIo): Promise<number> {
   const schema = await loadSchema(options, io);
   const report = await lintPaths(paths, {
     requireMode: (options['requireMode'] as CpuMode | 'any' | undefined) ?? 'any',
     fix: Boolean(options['fix']),
     ...(schema ? { schema } : {}),
+    ...(io.stdin ? { stdin: io.stdin() } : {}),
   });
   const format = options['format'] ?? 'text';
-  io.stdout(format === 'json' ? formatJson(report) : format === 'github' ? formatGithub(report) : formatText(report));
+  io.stdout(
+    format === 'json' ? formatJson(report)
+      : format === 'github' ? formatGithub(report)
+        : format === 'sarif' ? formatSarif(report, VIRT_NESTED_VERSION)
+          : formatText(report),
+  );
   return report.problems.some((p) => p.severity === 'error') ? EXIT_FAILED : EXIT_OK;
 }

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CPU_MODES } from '../cpu/modes.js';
+import { NESTED_POLICIES } from '../cpu/nested.js';
 import { processIo, type CliIo } from './io.js';
 import { reportError } from './report-error.js';
 
@@ -13,6 +14,14 @@ declare const VIRT_NESTED_VERSION: string;
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 const MODE_CHOICES: readonly string[] = CPU_MODES;
+
+/**
+ * commander's own errors (unknown option, missing argument…) in the one-sentence form of every other
+ * error: `virt-nested: unknown option '--x'; run with --help for usage`.
+ */
+const outputError = (text: string, write: (s: string) => void): void => {
+  write(`virt-nested: ${text.trim().replace(/^error: /, '').replace(/\.$/, '')}; run with --help for usage\n`);
+};
 
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('virt-nested');
@@ -31,10 +40,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
 
   program
     .description('Turn on nested virtualization for libvirt/KVM guests, safely.')
-    .version(VIRT_NESTED_VERSION, '-V, --version', 'print the version')
+    .version(VIRT_NESTED_VERSION, '-V, --version', 'print the version (also -v)')
     .option('--debug', 'print stack traces of errors')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s), outputError })
     .exitOverride()
     .addHelpText('after', `
 Exit codes: 0 success, 1 a check failed or a change was refused, 2 usage, input or connection error.
@@ -54,9 +62,11 @@ Examples:
       "Give guests a CPU that exposes virtualization: <cpu mode='MODE' check='partial'/>. Only the <cpu> element changes, and the guest must be shut off. The change is checked against libvirt's domcapabilities, backed up (mode 0600), applied with 'virsh define --validate' only if the definition did not change meanwhile, verified, and restored from the backup on failure.",
       'With --file, edits a domain XML file instead (no libvirt needed).',
       'With --shutdown, running guests are shut down gracefully (ACPI), edited, and started again if they were running before; a guest that does not power off within $VIRT_NESTED_SHUTDOWN_TIMEOUT seconds (120) is left running and reported. Without it, running guests are skipped and reported, never stopped.',
-      '--match GLOB selects guests by name (with --all too: only those). Ctrl-C stops after the guest being edited; no guest is left half-done.',
+      'With --nested off, vmx and svm are disabled inside <cpu>; with --nested on, what disables them is removed (and the host\'s flag required where domcapabilities\' host-model CPU disables it). --mode defaults to host-model; with --nested alone, a guest that already has host-model or host-passthrough keeps it.',
+      '--match GLOB selects guests by name, as a shell glob (with --all too: only those). Ctrl-C stops after the guest being edited; no guest is left half-done.',
     ].join('\n\n'))
-    .addOption(new Option('--mode <mode>', 'CPU mode to set').choices([...MODE_CHOICES]).makeOptionMandatory())
+    .addOption(new Option('--mode <mode>', 'CPU mode to set (default: host-model)').choices([...MODE_CHOICES]))
+    .addOption(new Option('--nested <on|off>', 'enable or disable vmx/svm in the guest\'s <cpu> (default: leave them)').choices(NESTED_POLICIES.filter((p) => p !== 'keep')))
     .option('-c, --connect <uri>', 'libvirt URI, as for virsh (repeatable for several hosts)', collect)
     .option('--hosts-file <file>', 'read libvirt URIs from FILE, one a line')
     .option('--all', 'every persistent guest on each host')
@@ -64,14 +74,16 @@ Examples:
     .option('--jobs <n>', 'hosts worked on in parallel')
     .option('--shutdown', 'shut running guests down gracefully, edit, and start them again')
     .option('--dry-run', 'show what would change; change nothing')
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print the result as one JSON document')
+    .option('--json-lines', 'print one JSON result a line as guests are done, then the summary')
     .option('--file <path>', 'edit a domain XML file instead of a guest (no libvirt needed)')
     .option('--write', 'with --file: write the edited XML back to the file (atomically)')
-    .option('--diff', 'with --file: print a unified diff instead of the XML')
+    .option('--diff', "print the unified diff of the definition (as virt-xml --print-diff); with --file, instead of the XML")
     .addHelpText('after', `
 Examples:
-  virt-nested set-cpu web-1 --mode host-model
-  virt-nested set-cpu web-1 --mode host-model -c qemu+ssh://root@hv1/system --dry-run
+  virt-nested set-cpu web-1
+  virt-nested set-cpu web-1 --mode host-model -c qemu+ssh://root@hv1/system --dry-run --diff
+  virt-nested set-cpu --all --match 'web-*' --nested off --shutdown
   virt-nested set-cpu --mode host-model -- '-odd name'     (a name starting with '-' goes after --)
   virt-nested set-cpu --file templates/web.xml --mode host-model --write
   virt-nested set-cpu --file templates/web.xml --mode host-passthrough --diff
@@ -82,13 +94,13 @@ underneath, define failed and was rolled back), 2 usage/input error or libvirt u
 
   program
     .command('lint')
-    .argument('<paths...>', 'domain XML files or directories (walked for *.xml)')
+    .argument('<paths...>', "domain XML files or directories (walked for *.xml); '-' reads standard input")
     .summary('check domain XML templates: valid, and giving their guest nested virtualization')
     .description([
       "Check domain XML templates: well-formed, valid against libvirt's RelaxNG schema, and with a <cpu> that gives the guest nested virtualization.",
       'Suppress a rule for the next line with <!-- virt-nested-disable-next-line RULE -->, or for the whole file with <!-- virt-nested-disable RULE -->.',
     ].join('\n\n'))
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github', 'sarif']).default('text'))
     .addOption(new Option('--require-mode <mode>', 'the CPU mode templates must use').choices([...MODE_CHOICES, 'any']).default('any'))
     .option('--schema-dir <dir>', "directory holding libvirt's domain.rng", undefined)
     .option('--no-schema', 'skip validation against the RelaxNG schema')
@@ -97,8 +109,11 @@ underneath, define failed and was rolled back), 2 usage/input error or libvirt u
 Examples:
   virt-nested lint templates/
   virt-nested lint templates/ --format github --require-mode host-model
+  virt-nested lint templates/ --format sarif > virt-nested.sarif
+  virsh dumpxml web-1 | virt-nested lint -
 
-Exit codes: 0 no errors, 1 some file has an error, 2 usage error or a path that does not exist.`)
+Exit codes: 0 no errors, 1 some file has an error (an unreadable, special or undecodable file too),
+2 usage error, a path that does not exist, or a directory with no *.xml in it.`)
     .action(run(() => import('./lint.js')));
 
   program
@@ -135,7 +150,8 @@ Exit codes: 0 no errors, 1 some file has an error, 2 usage error or a path that 
     .option('--all', 'every running guest on each host')
     .option('--match <glob>', 'running guests whose name matches GLOB')
     .option('--jobs <n>', 'hosts worked on in parallel')
-    .option('--json', 'print the report as JSON')
+    .option('--json', 'print the report as one JSON document')
+    .option('--json-lines', 'with guests: print one JSON report a line as guests are checked, then the summary')
     .addHelpText('after', '\nExit codes: 0 nested virtualization available, 1 not, 2 usage error, guest missing or libvirt unreachable.')
     .action(run(() => import('./check-guest.js')));
 
@@ -177,7 +193,7 @@ Exit codes: 0 listed (also when there are none), 2 usage error or unreadable bac
     .action(run(() => import('./backups.js')));
 
   for (const command of program.commands) {
-    command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) }).showHelpAfterError('(run with --help for usage)');
+    command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s), outputError });
   }
   return program;
 }
@@ -192,8 +208,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     program.outputHelp();
     return 2;
   }
+  // -v is the version too, as in most tools (commander takes one short flag for it)
+  const args = argv[0] === '-v' ? ['--version', ...argv.slice(1)] : [...argv];
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;

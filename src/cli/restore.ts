@@ -48,7 +48,7 @@ export async function run(args: string[], options: Record<string, unknown>, io: 
     });
     if (json) io.stdout(`${JSON.stringify({ schemaVersion: 1, ...result }, null, 2)}\n`);
     else io.stdout(describe(result));
-    for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
+    for (const warning of result.warnings) io.stderr(`warning: ${warning.message}\n`);
     return 0;
   } catch (error) {
     if (!json || !(error instanceof VirtNestedError)) throw error;

@@ -1,14 +1,20 @@
 import { VirtNestedError } from '../errors.js';
+import { disabledVirtualizationFeatures } from '../cpu/warnings.js';
+import type { NestedPolicy } from '../cpu/nested.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { applyCpuModeToHosts, fleetExitCode, type FleetReport, type GuestResult } from '../apply/fleet.js';
 import { virshHint } from '../virsh/hint.js';
 import type { CliIo } from './io.js';
 import { hostUris, jobsOption } from './hosts.js';
+import { printJsonError, SCHEMA_VERSION } from './json-output.js';
 
-const describeCpu = (cpu: DomainCpu | null) =>
-  cpu === null ? 'no <cpu>' : `mode='${cpu.mode ?? 'custom'}'${cpu.check ? ` check='${cpu.check}'` : ''}`;
+function describeCpu(cpu: DomainCpu | null): string {
+  if (cpu === null) return 'no <cpu>';
+  const disabled = disabledVirtualizationFeatures(cpu).map((f) => f.name);
+  return `mode='${cpu.mode ?? 'custom'}'${cpu.check ? ` check='${cpu.check}'` : ''}${disabled.length ? ` with ${disabled.join(' and ')} disabled` : ''}`;
+}
 
-/** One or two lines per guest, as a person reads them. */
+/** One or two lines per guest (and its diff), as a person reads them. */
 function describeResult(r: GuestResult, prefix: string): { out: string; err: string } {
   const who = `${prefix}guest "${r.guest}"`;
   let out = '';
@@ -19,12 +25,14 @@ function describeResult(r: GuestResult, prefix: string): { out: string; err: str
     err += `virt-nested: ${who} is ${r.skipped}; not changed: shut it off first (${hint}), or use --shutdown\n`;
   }
   else if (!r.changed) out += `${who}: already ${describeCpu(r.after)}; nothing to do\n`;
-  else if (r.dryRun) out += `${who}: would set mode='${r.mode}' check='partial' (now ${describeCpu(r.before)}); dry run, nothing changed\n`;
+  else if (r.dryRun && r.shutdown) out += `${who}: would shut it down, set <cpu> to ${describeCpu(r.after)} (now ${describeCpu(r.before)}), and start it again; dry run, nothing changed\n`;
+  else if (r.dryRun) out += `${who}: would set <cpu> to ${describeCpu(r.after)} (now ${describeCpu(r.before)}); dry run, nothing changed\n`;
   else {
-    out += `${who}: <cpu> set to ${describeCpu(r.after)} (was ${describeCpu(r.before)})${r.restarted ? '; started again' : ''}\n`;
+    out += `${who}: <cpu> set to ${describeCpu(r.after)} (was ${describeCpu(r.before)})${r.restarted ? '; shut down and started again' : ''}\n`;
     out += `  backup of the old definition: ${r.backup}\n`;
   }
-  for (const w of r.warnings) err += `warning: ${prefix}${w}\n`;
+  if (r.diff) out += r.diff;
+  for (const w of r.warnings) err += `warning: ${prefix}${w.message}\n`;
   return { out, err };
 }
 
@@ -52,15 +60,28 @@ export function shutdownTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
 }
 
 /**
- * `virt-nested set-cpu GUEST… --mode M [-c URI]… [--all | --match GLOB] [--dry-run] [--shutdown] [--json]`.
- * `VIRT_NESTED_SHUTDOWN_TIMEOUT` (seconds) bounds how long `--shutdown` waits for each guest.
+ * `virt-nested set-cpu GUEST… [--mode M] [--nested on|off] [-c URI]… [--all | --match GLOB] [--dry-run]
+ * [--diff] [--shutdown] [--json | --json-lines]`. `VIRT_NESTED_SHUTDOWN_TIMEOUT` (seconds) bounds how
+ * long `--shutdown` waits for each guest. One guest with `--json` prints its result (with
+ * `schemaVersion`); several print one `{ schemaVersion, results, summary }` document.
  */
-export async function runGuests(guests: string[], mode: CpuMode, options: Record<string, unknown>, io: CliIo): Promise<number> {
+export async function runGuests(guests: string[], mode: CpuMode | undefined, options: Record<string, unknown>, io: CliIo): Promise<number> {
+  try {
+    return await setCpuOfGuests(guests, mode, options, io);
+  } catch (error) {
+    if (options['json'] || options['jsonLines']) printJsonError(error, io);
+    throw error;
+  }
+}
+
+async function setCpuOfGuests(guests: string[], mode: CpuMode | undefined, options: Record<string, unknown>, io: CliIo): Promise<number> {
   const uris = await hostUris(options);
   const jobs = jobsOption(options);
   const shutdownTimeout = shutdownTimeoutMs(io.env);
   const single = guests.length === 1 && !options['all'] && options['match'] === undefined && uris.length === 1;
   const json = Boolean(options['json']);
+  const jsonLines = Boolean(options['jsonLines']);
+  const debug = Boolean(options['debug']);
   const multiHost = uris.length > 1;
   const abort = new AbortController();
   // `on`, not `once`: execa's signal-exit handler re-raises SIGINT (killing us mid-guest) as soon as it
@@ -75,23 +96,26 @@ export async function runGuests(guests: string[], mode: CpuMode, options: Record
   };
   process.on('SIGINT', onSigint);
   let done = 0;
-  const progress = Boolean(io.stderrIsTTY) && !json && !single;
+  const progress = Boolean(io.stderrIsTTY) && !json && !jsonLines && !single;
   try {
     const report = await applyCpuModeToHosts({
-      mode,
+      ...(mode === undefined ? {} : { mode }),
+      ...(options['nested'] === undefined ? {} : { nested: options['nested'] as NestedPolicy }),
       uris,
       guests,
       all: Boolean(options['all']),
       ...(options['match'] !== undefined ? { match: options['match'] as string } : {}),
       dryRun: Boolean(options['dryRun']),
+      diff: Boolean(options['diff']),
       shutdown: Boolean(options['shutdown']),
       ...(shutdownTimeout === undefined ? {} : { shutdownTimeoutMs: shutdownTimeout }),
       ...(jobs ? { jobs } : {}),
       signal: abort.signal,
       env: io.env,
+      ...(debug ? { onError: (error: unknown) => { if (error instanceof Error && error.stack) io.stderr(`${error.stack}\n`); } } : {}),
       onResult: (r) => {
         done++;
-        if (json && !single) io.stdout(`${JSON.stringify(r)}\n`);
+        if (jsonLines) io.stdout(`${JSON.stringify(r)}\n`);
         else if (!json) {
           const { out, err } = describeResult(r, multiHost ? `${r.uri}: ` : '');
           if (progress) io.stderr('\r\x1b[K');
@@ -103,10 +127,11 @@ export async function runGuests(guests: string[], mode: CpuMode, options: Record
     });
     if (progress) io.stderr('\r\x1b[K');
     for (const host of report.summary.unreachable) io.stderr(`virt-nested: ${host.message}\n`);
-    if (json) {
-      if (single && report.results[0]) io.stdout(`${JSON.stringify(report.results[0], null, 2)}\n`);
-      else io.stdout(`${JSON.stringify({ summary: report.summary })}\n`);
-    } else if (!single) io.stdout(summaryLine(report));
+    if (jsonLines) io.stdout(`${JSON.stringify({ summary: report.summary })}\n`);
+    else if (json && single && report.summary.unreachable[0] && report.results.length === 0) printJsonError(report.summary.unreachable[0], io);
+    else if (json && single && report.results.length === 1) io.stdout(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...report.results[0] }, null, 2)}\n`);
+    else if (json) io.stdout(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, results: report.results, summary: report.summary }, null, 2)}\n`);
+    else if (!single) io.stdout(summaryLine(report));
     return fleetExitCode(report);
   } finally {
     process.removeListener('SIGINT', onSigint);

@@ -1,4 +1,5 @@
 import type { CpuFeature, CpuMode, Domain, DomainCpu, DomainWarning } from '../domain/types.js';
+import type { HostModelCpu, NestedPolicy } from './nested.js';
 
 /** The CPU features that carry hardware virtualization: Intel VT-x and AMD-V. */
 export const VIRTUALIZATION_FEATURES: readonly string[] = ['vmx', 'svm'];
@@ -26,16 +27,31 @@ export function disabledVirtualizationFeatures(cpu: DomainCpu | undefined): CpuF
 }
 
 /**
+ * The virtualization flag of a host-model CPU's vendor: `vmx` for Intel (and Zhaoxin/Centaur), `svm`
+ * for AMD and Hygon; undefined for a vendor libvirt did not name.
+ *
+ * @example
+ * hostVirtualizationFlag({ model: 'EPYC', vendor: 'AMD', features: [] }) // 'svm'
+ */
+export function hostVirtualizationFlag(hostModel: HostModelCpu): 'vmx' | 'svm' | undefined {
+  const vendor = hostModel.vendor?.toLowerCase();
+  if (vendor === 'intel' || vendor === 'zhaoxin' || vendor === 'centaur') return 'vmx';
+  if (vendor === 'amd' || vendor === 'hygon') return 'svm';
+  return undefined;
+}
+
+/**
  * What would keep `domain` (with CPU `mode`) from giving its guest nested virtualization, and what
- * the mode costs.
+ * the mode costs. With `nested: 'off'` a disabled vmx/svm is what was asked, not a warning.
  *
  * @example
  * warningsFor(parseDomain(xml), 'host-passthrough').map((w) => w.code) // ['host-passthrough-migration']
  */
-export function warningsFor(domain: Domain, mode: CpuMode): DomainWarning[] {
+export function warningsFor(domain: Domain, mode: CpuMode, options: { readonly nested?: NestedPolicy } = {}): DomainWarning[] {
   const warnings: DomainWarning[] = [];
   const who = domain.name === undefined ? 'the guest' : `guest "${domain.name}"`;
-  for (const feature of disabledVirtualizationFeatures(domain.cpu)) {
+  const disabled = options.nested === 'off' ? [] : disabledVirtualizationFeatures(domain.cpu);
+  for (const feature of disabled) {
     warnings.push({
       code: 'nested-feature-disabled',
       message: `${who} has <feature policy='${feature.policy}' name='${feature.name}'/>, which hides ${feature.name} from the guest and defeats nesting; remove it`,

@@ -14,9 +14,11 @@ import { basename, dirname, join } from 'node:path';
  * const handle: AtomicWriteHandle = await fsPromises.open('/tmp/x', 'wx', 0o644);
  */
 export interface AtomicWriteHandle {
-  writeFile(data: string): Promise<void>;
+  writeFile(data: string | Uint8Array): Promise<void>;
   sync(): Promise<void>;
   chmod(mode: number): Promise<void>;
+  /** Needed only when the write keeps an owner (`AtomicWriteOptions.owner`). */
+  chown?(uid: number, gid: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,16 @@ export interface AtomicWriteOptions {
   readonly mode: number;
   /** Create the parent directory (mode 0755) when it is missing. */
   readonly createDirectory?: boolean;
+  /**
+   * Owner and group of the written file, set on the temp file before the rename (as root, a new file
+   * would otherwise be root's).
+   */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /**
+   * Runs right before the rename, after the temp file is complete; throwing stops the write (the temp
+   * file is removed, the target untouched). A caller checks here that the target is still what it read.
+   */
+  readonly beforeRename?: () => Promise<void>;
   readonly fs?: AtomicWriteFs;
 }
 
@@ -55,7 +67,7 @@ export interface AtomicWriteOptions {
  * @example
  * await writeFileAtomic('/etc/modprobe.d/kvm.conf', 'options kvm_intel nested=1\n', { mode: 0o644 });
  */
-export async function writeFileAtomic(path: string, data: string, options: AtomicWriteOptions): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
   const fs = options.fs ?? (fsPromises as unknown as AtomicWriteFs);
   const directory = dirname(path);
   if (options.createDirectory) await fs.mkdir(directory, { recursive: true, mode: 0o755 });
@@ -65,11 +77,17 @@ export async function writeFileAtomic(path: string, data: string, options: Atomi
   try {
     try {
       await handle.writeFile(data);
+      if (options.owner) {
+        if (!handle.chown) throw new TypeError('the injected file system cannot chown, so the owner cannot be kept');
+        // before chmod: chown clears the set-user-ID and set-group-ID bits
+        await handle.chown(options.owner.uid, options.owner.gid);
+      }
       await handle.chmod(options.mode);
       await handle.sync();
     } finally {
       await handle.close();
     }
+    await options.beforeRename?.();
     await fs.rename(temp, path);
   } catch (error) {
     await fs.unlink(temp).catch(() => undefined);

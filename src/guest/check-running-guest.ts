@@ -11,6 +11,8 @@ import { disabledVirtualizationFeatures } from '../cpu/warnings.js';
 import type { VirshSession } from '../virsh/session.js';
 import type { Check } from '../host/report.js';
 import { setCpuHint, virshHint } from '../virsh/hint.js';
+import type { KvmModule } from '../host/cpuinfo.js';
+import { readKvmModuleState } from '../host/kvm-module.js';
 
 /** What `check-guest GUEST --json` prints. */
 export interface RunningGuestReport {
@@ -34,6 +36,12 @@ export interface RunningGuestReport {
 export interface CheckRunningGuestOptions {
   /** The open virsh session (the caller closes it). */
   readonly session: Pick<VirshSession, 'uri' | 'domstate' | 'dumpxml' | 'qemuMonitorCommand'>;
+  /**
+   * The root directory of the host that runs the guest, read for a `kvm` guest on a local URI: its KVM
+   * module and `nested` parameter come first in the chain that gives a vCPU vmx/svm. Default `/`;
+   * `null` never looks at the host. A remote URI's host is never read from here.
+   */
+  readonly hostRoot?: string | null;
 }
 
 const NESTED_MODES: readonly string[] = CPU_MODES;
@@ -49,9 +57,10 @@ const disabledFeatures = (domain: Domain): string[] => disabledVirtualizationFea
  * The live XML shows a host-model CPU expanded into `mode='custom' check='full'` with the host's model,
  * so a mode is compared by what libvirt would have made of it, and features by the vmx/svm they take away.
  */
-function definitionChanged(persistent: Domain, live: Domain): boolean {
-  const disabledNow = [...disabledFeatures(persistent)].sort().join();
-  if (disabledNow !== [...disabledFeatures(live)].sort().join()) return true;
+function definitionChanged(persistent: Domain, live: Domain, hostFiltered: boolean): boolean {
+  const disabledNow = [...disabledFeatures(persistent)].sort();
+  const disabledLive = disabledFeatures(live).filter((name) => !hostFiltered || disabledNow.includes(name)).sort();
+  if (disabledNow.join() !== disabledLive.join()) return true;
   const mode = persistent.cpu?.mode ?? 'custom';
   const liveMode = live.cpu?.mode ?? 'custom';
   if (mode === 'host-passthrough' || liveMode === 'host-passthrough') return mode !== liveMode;
@@ -85,6 +94,30 @@ async function vcpuFlags(session: CheckRunningGuestOptions['session'], guest: st
   return { vmx: await flag('vmx'), svm: await flag('svm') };
 }
 
+/** A URI whose libvirt runs on this machine: no host part (`qemu:///system`, `qemu+unix:///system?socket=…`). */
+const isLocalUri = (uri: string) => /^[a-z0-9]+(\+unix)?:\/\/\//i.test(uri);
+
+const KVM_MODULES: readonly KvmModule[] = ['kvm_amd', 'kvm_intel'];
+
+/**
+ * The host's link of the chain, for a kvm guest: a KVM module loaded with `nested` on. KVM hides vmx/svm
+ * from every guest while `nested` is off, whatever the guest's definition says.
+ */
+async function hostNestedCheck(root: string, guest: string): Promise<Check> {
+  const fix = `on the host, run virt-nested enable-host --reload (it needs the host's KVM guests shut down), then start guest "${guest}" again`;
+  for (const module of KVM_MODULES) {
+    const state = await readKvmModuleState(root, module);
+    if (!state.loaded) continue;
+    if (state.nestedEnabled) return { id: 'host-nested', status: 'ok', message: `the host's ${module} nested parameter reads ${state.nested ?? ''}` };
+    return {
+      id: 'host-nested', status: 'problem',
+      message: `the host's ${module} nested parameter ${state.nested === undefined ? 'does not exist' : `reads ${state.nested}`}, so KVM gives no guest ${module === 'kvm_amd' ? 'svm' : 'vmx'}`,
+      fix,
+    };
+  }
+  return { id: 'host-nested', status: 'problem', message: 'neither kvm_amd nor kvm_intel is loaded on the host', fix };
+}
+
 const qmpUnavailable = (error: unknown) => error instanceof VirshError && /not supported by the connection driver/.test(error.stderr + error.message);
 
 /**
@@ -114,6 +147,9 @@ export async function checkRunningGuest(guest: string, options: CheckRunningGues
     return { ok: false, checks, guest, uri: session.uri, vmx: null, svm: null, source: 'definition', definition, pendingRestart: false };
   }
   checks.push({ id: 'running', status: 'ok', message: `${who} is ${state}` });
+  const hostRoot = options.hostRoot === undefined ? '/' : options.hostRoot;
+  const host = hostRoot !== null && persistent.type === 'kvm' && isLocalUri(session.uri) ? await hostNestedCheck(hostRoot, guest) : undefined;
+  if (host) checks.push(host);
 
   const live = parseDomain(await session.dumpxml(guest), { file: `the live definition of ${who}` });
   let source: 'qmp' | 'definition' = 'qmp';
@@ -132,7 +168,10 @@ export async function checkRunningGuest(guest: string, options: CheckRunningGues
   if (source === 'qmp') {
     checks.push(has
       ? { id: 'vcpu-flag', status: 'ok', message: `QEMU reports ${flags} on the vCPU of ${who}` }
-      : { id: 'vcpu-flag', status: 'problem', message: `QEMU reports neither vmx nor svm on the vCPU of ${who}, so it cannot run nested guests`, fix });
+      : host?.status === 'problem'
+        // the first broken link is the host's: a new CPU mode or a restart would change nothing
+        ? { id: 'vcpu-flag', status: 'problem', message: `QEMU reports neither vmx nor svm on the vCPU of ${who}, because ${host.message}`, fix: host.fix! }
+        : { id: 'vcpu-flag', status: 'problem', message: `QEMU reports neither vmx nor svm on the vCPU of ${who}, so it cannot run nested guests`, fix });
   } else {
     checks.push({
       id: 'vcpu-flag', status: has ? 'ok' : 'problem',
@@ -141,7 +180,10 @@ export async function checkRunningGuest(guest: string, options: CheckRunningGues
     });
   }
 
-  const disabling = [...new Set([...disablingFeatures(live), ...disablingFeatures(persistent)])];
+  // With the host's nested off, QEMU filters svm/vmx out and libvirt writes that into the live CPU as
+  // <feature policy='disable'>: the host's doing, not a feature anyone wrote, and no sign of an edit.
+  const hostFiltered = host?.status === 'problem';
+  const disabling = [...new Set([...(hostFiltered ? [] : disablingFeatures(live)), ...disablingFeatures(persistent)])];
   checks.push(disabling.length
     ? { id: 'nested-feature-disabled', status: 'problem', message: `${who} has ${disabling.join(' and ')}, which hides it from the guest`, fix: 'remove that <feature> (virsh edit), then restart the guest' }
     : { id: 'nested-feature-disabled', status: 'ok', message: 'no <feature> disables vmx or svm' });
@@ -161,7 +203,7 @@ export async function checkRunningGuest(guest: string, options: CheckRunningGues
     });
   }
 
-  const pendingRestart = definitionChanged(persistent, live);
+  const pendingRestart = definitionChanged(persistent, live, hostFiltered);
   checks.push(pendingRestart
     ? { id: 'pending-restart', status: 'problem', message: `the definition of ${who} was changed since it started and would ${predicts(persistent) ? '' : 'not '}give it vmx/svm; restart it to apply`, fix: restart }
     : { id: 'pending-restart', status: 'ok', message: 'what runs matches the definition' });

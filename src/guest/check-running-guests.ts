@@ -3,7 +3,7 @@
  */
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeForCode, VirtNestedError } from '../errors.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
-import { selectGuests, type GuestSelection } from '../virsh/select-guests.js';
+import { checkSelected, checkSelection, selectGuests, type GuestSelection } from '../virsh/select-guests.js';
 import { checkRunningGuest, type RunningGuestReport } from './check-running-guest.js';
 
 /** A guest that could not be checked (not found, its host went away…). */
@@ -21,8 +21,8 @@ export interface CheckRunningGuestsOptions extends GuestSelection {
   readonly jobs?: number;
   /** Called as each guest is checked. */
   readonly onReport?: (report: RunningGuestReport) => void;
-  /** Called for each guest that could not be checked. */
-  readonly onError?: (error: GuestCheckError) => void;
+  /** Called for each guest that could not be checked, with the error itself (its stack, for `--debug`). */
+  readonly onError?: (failed: GuestCheckError, error: unknown) => void;
 }
 
 /** Everything {@link checkRunningGuests} found, with counts. */
@@ -48,6 +48,7 @@ export interface RunningGuestsReport {
  * summary.notOk // guests whose vCPU has neither vmx nor svm
  */
 export async function checkRunningGuests(options: CheckRunningGuestsOptions): Promise<RunningGuestsReport> {
+  checkSelection(options);
   const reports: RunningGuestReport[] = [];
   const errors: GuestCheckError[] = [];
   const unreachable = await eachHost(options.uris, options.jobs ? { jobs: options.jobs } : {}, async (session) => {
@@ -60,10 +61,11 @@ export async function checkRunningGuests(options: CheckRunningGuestsOptions): Pr
         if (!(error instanceof VirtNestedError)) throw error;
         const failed = { uri: session.uri, guest, error: { code: error.code, message: error.message } };
         errors.push(failed);
-        options.onError?.(failed);
+        options.onError?.(failed, error);
       }
     }
   });
+  checkSelected(options, reports.length + errors.length, options.uris.length - unreachable.length);
   return {
     reports,
     errors,

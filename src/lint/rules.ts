@@ -2,12 +2,11 @@
  * The lint rules on a parsed domain, as data: `{ id, severity, check }`. The rules that need no
  * parsed domain (xml-malformed, not-a-domain, doctype-forbidden, schema) live in `lint-text.ts`.
  */
-import { documentOf } from '../domain/document-of.js';
+import { positionsOf } from '../domain/positions.js';
 import type { CpuMode, Domain } from '../domain/types.js';
 import { CPU_MODES } from '../cpu/modes.js';
 import { disablesVirtualization } from '../cpu/warnings.js';
-import { lineColumnAt } from '../xml/line-column.js';
-import type { XmlDocument } from '../xml/scan.js';
+import type { LineColumn } from '../xml/line-column.js';
 import type { LintSeverity } from './problem.js';
 
 /** What a rule needs besides the domain. */
@@ -33,20 +32,14 @@ export interface LintRule {
 }
 
 
-/** The top-level `<cpu>` and its positions. */
-function cpuElement(doc: XmlDocument) {
-  return doc.root.children.find((c) => c.name === 'cpu');
-}
-
-function at(doc: XmlDocument, offset: number, message: string): RuleFinding {
-  return { ...lineColumnAt(doc.source, offset), message };
+function at(position: LineColumn, message: string): RuleFinding {
+  return { line: position.line, column: position.column, message };
 }
 
 /** Where to point for an attribute of `<cpu>`: the attribute, else the element. */
-function cpuAttributeOffset(doc: XmlDocument, name: string): number {
-  const cpu = cpuElement(doc);
-  const attribute = cpu?.attributes.find((a) => a.name === name);
-  return attribute?.start ?? cpu?.start ?? doc.root.start;
+function cpuAttributePosition(domain: Domain, name: string): LineColumn {
+  const { root, cpu } = positionsOf(domain);
+  return cpu?.attributes[name] ?? cpu?.element ?? root;
 }
 
 const fixHint = (mode: string) => `virt-nested set-cpu --file FILE --mode ${mode} --write`;
@@ -59,9 +52,8 @@ export const DOMAIN_RULES: readonly LintRule[] = [
     description: "the domain has no <cpu>: the guest gets the default CPU model, which does not pass the host's vmx/svm through",
     check(domain, context) {
       if (domain.cpu) return [];
-      const doc = documentOf(domain);
       const mode = context.requireMode === 'any' ? 'host-model' : context.requireMode;
-      return [at(doc, doc.root.start, `no <cpu> element, so the guest gets the hypervisor's default CPU model, which does not pass the host's vmx/svm through; add <cpu mode='${mode}' check='partial'/> (${fixHint(mode)})`)];
+      return [at(positionsOf(domain).root, `no <cpu> element, so the guest gets the hypervisor's default CPU model, which does not pass the host's vmx/svm through; add <cpu mode='${mode}' check='partial'/> (${fixHint(mode)})`)];
     },
   },
   {
@@ -71,14 +63,13 @@ export const DOMAIN_RULES: readonly LintRule[] = [
     check(domain, context) {
       const cpu = domain.cpu;
       if (!cpu) return [];
-      const doc = documentOf(domain);
       const mode = cpu.mode ?? 'custom';
       const wanted = context.requireMode === 'any' ? (CPU_MODES as readonly string[]) : [context.requireMode];
       if (wanted.includes(mode)) return [];
       const target = context.requireMode === 'any' ? 'host-model' : context.requireMode;
       const written = cpu.mode === undefined ? "no mode (libvirt's default is custom)" : `mode='${mode}'`;
       const want = context.requireMode === 'any' ? "'host-model' or 'host-passthrough'" : `'${context.requireMode}'`;
-      return [at(doc, cpuAttributeOffset(doc, 'mode'), `<cpu> has ${written}; nested virtualization needs ${want} (${fixHint(target)})`)];
+      return [at(cpuAttributePosition(domain, 'mode'), `<cpu> has ${written}; nested virtualization needs ${want} (${fixHint(target)})`)];
     },
   },
   {
@@ -88,9 +79,8 @@ export const DOMAIN_RULES: readonly LintRule[] = [
     check(domain) {
       const cpu = domain.cpu;
       if (!cpu || cpu.check === 'partial') return [];
-      const doc = documentOf(domain);
       const written = cpu.check === undefined ? 'no check attribute' : `check='${cpu.check}'`;
-      return [at(doc, cpuAttributeOffset(doc, 'check'), `<cpu> has ${written}; use check='partial' so the guest starts even when the host lacks a feature a full check demands`)];
+      return [at(cpuAttributePosition(domain, 'check'), `<cpu> has ${written}; use check='partial' so the guest starts even when the host lacks a feature a full check demands`)];
     },
   },
   {
@@ -98,18 +88,15 @@ export const DOMAIN_RULES: readonly LintRule[] = [
     severity: 'error',
     description: 'a <feature> with policy disable or forbid removes vmx/svm from the guest',
     check(domain) {
-      const doc = documentOf(domain);
-      const cpu = cpuElement(doc);
-      if (!cpu) return [];
+      const features = domain.cpu?.features ?? [];
+      const where = positionsOf(domain).cpu?.features ?? [];
       const findings: RuleFinding[] = [];
-      for (const feature of cpu.children) {
-        if (feature.name !== 'feature') continue;
-        const name = feature.attributes.find((a) => a.name === 'name')?.value ?? '';
-        const policy = feature.attributes.find((a) => a.name === 'policy')?.value;
-        if (disablesVirtualization({ name, policy })) {
-          findings.push(at(doc, feature.start, `<feature policy='${policy}' name='${name}'/> hides ${name} from the guest and defeats nested virtualization; remove it`));
+      features.forEach((feature, i) => {
+        const position = where[i];
+        if (position && disablesVirtualization(feature)) {
+          findings.push(at(position, `<feature policy='${feature.policy}' name='${feature.name}'/> hides ${feature.name} from the guest and defeats nested virtualization; remove it`));
         }
-      }
+      });
       return findings;
     },
   },
@@ -119,16 +106,17 @@ export const DOMAIN_RULES: readonly LintRule[] = [
     description: 'host-passthrough ties migration to hosts with an identical CPU',
     check(domain) {
       if (domain.cpu?.mode !== 'host-passthrough') return [];
-      const doc = documentOf(domain);
-      return [at(doc, cpuAttributeOffset(doc, 'mode'), 'host-passthrough ties the guest to hosts with an identical CPU for migration; host-model does not')];
+      return [at(cpuAttributePosition(domain, 'mode'), 'host-passthrough ties the guest to hosts with an identical CPU for migration; host-model does not')];
     },
   },
 ];
 
 /** The rules that come before a domain exists: its text is not usable domain XML. */
 export const TEXT_RULES = [
+  { id: 'file-unreadable', severity: 'error', description: 'the file cannot be read as domain XML: not a regular file, larger than 10 MiB, unreadable, or not in an encoding virt-nested reads' },
   { id: 'xml-malformed', severity: 'error', description: 'the file is not well-formed XML (or is over the size limit)' },
   { id: 'doctype-forbidden', severity: 'error', description: 'the file has a DOCTYPE or entity declaration' },
   { id: 'not-a-domain', severity: 'error', description: 'the root element is not <domain>' },
   { id: 'schema', severity: 'error', description: "the file is not valid against libvirt's RelaxNG schema (domain.rng)" },
+  { id: 'schema-too-large', severity: 'error', description: 'the file is beyond what the schema rule validates (1 MiB, 10,000 elements, 1,000 attributes on one element), so it was not validated' },
 ] as const;

@@ -4,8 +4,7 @@
  *   <!-- virt-nested-disable cpu-check, cpu-mode -->    the whole file
  * With no rule named, every rule is suppressed there.
  */
-import type { XmlComment } from '../xml/scan.js';
-import { lineColumnAt } from '../xml/line-column.js';
+import type { XmlDocument } from '../xml/scan.js';
 
 /** Which rules are off where in one file. */
 export interface Suppressions {
@@ -18,18 +17,18 @@ const DIRECTIVE = /^\s*virt-nested-disable(-next-line)?(?:\s+([\w\s,-]*?))?\s*$/
  * The suppressions that the comments of a document declare.
  *
  * @example
- * suppressionsOf(text, doc.comments).isSuppressed('cpu-check', 12)
+ * suppressionsOf(doc).isSuppressed('cpu-check', 12)
  */
-export function suppressionsOf(source: string, comments: readonly XmlComment[]): Suppressions {
+export function suppressionsOf(doc: Pick<XmlDocument, 'comments' | 'lineColumnAt'>): Suppressions {
   const wholeFile = new Set<string>();
   const byLine = new Map<number, Set<string>>();
-  for (const comment of comments) {
+  for (const comment of doc.comments) {
     const m = DIRECTIVE.exec(comment.text);
     if (!m) continue;
     const rules = (m[2] ?? '').split(/[\s,]+/).filter(Boolean);
     const set = rules.length ? rules : ['*'];
     if (m[1]) {
-      const line = lineColumnAt(source, comment.end).line + 1;
+      const line = doc.lineColumnAt(comment.end).line + 1;
       const existing = byLine.get(line) ?? new Set<string>();
       for (const r of set) existing.add(r);
       byLine.set(line, existing);

@@ -6,15 +6,9 @@
 
 import { VirshError, VirtNestedError } from '../errors.js';
 import { libvirtErrors } from './framing.js';
-import type { VirshRunOptions, VirshSession } from './session.js';
+import type { VirshRunOptions, VirshRunner } from './runner.js';
 
-/**
- * What the commands here need of a session.
- *
- * @example
- * const runner: VirshRunner = { uri: session.uri, run: (args, options) => session.run(args, options) };
- */
-export type VirshRunner = Pick<VirshSession, 'uri' | 'run'>;
+export type { VirshRunner } from './runner.js';
 
 /**
  * A guest's state as `virsh domstate` prints it. libvirt may add states; an unknown one is returned

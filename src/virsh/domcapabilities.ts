@@ -4,8 +4,9 @@
 
 import { XMLParser } from 'fast-xml-parser';
 import { VirshError, VirtNestedError } from '../errors.js';
-import type { VirshRunner } from './domain-commands.js';
-import type { VirshRunOptions } from './session.js';
+import type { HostModelCpu } from '../cpu/nested.js';
+import type { CpuFeature } from '../domain/types.js';
+import type { VirshRunOptions, VirshRunner } from './runner.js';
 
 /**
  * Options of `domcapabilities`; each narrows the answer to one emulator, as in virsh.
@@ -128,4 +129,37 @@ export function cpuModesSupported(xml: string): CpuModesSupported {
     maximum: supported('maximum'),
     custom: supported('custom'),
   };
+}
+
+const hostModelParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  processEntities: false,
+  isArray: (tagName) => tagName === 'mode' || tagName === 'feature',
+  stopNodes: ['domainCapabilities.os', 'domainCapabilities.memoryBacking', 'domainCapabilities.devices', 'domainCapabilities.features'],
+});
+
+const textOf = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value.trim() : typeof value === 'object' && value !== null && typeof (value as { '#text'?: unknown })['#text'] === 'string'
+    ? ((value as { '#text': string })['#text']).trim() : undefined;
+
+/**
+ * The host-model CPU a domcapabilities document offers (`<mode name='host-model' supported='yes'>`:
+ * its model, vendor and the features libvirt adds or disables for this host), or undefined when
+ * host-model is not supported there. `setCpuMode(…, { nested: 'on', hostModel })` uses it to require
+ * the host's vmx/svm where this CPU disables it (kubevirt#10508, harvester#5243).
+ *
+ * @example
+ * hostModelCpu(xml) // { model: 'EPYC-Milan', vendor: 'AMD', features: [{ name: 'svm', policy: 'disable' }, …] }
+ */
+export function hostModelCpu(xml: string): HostModelCpu | undefined {
+  if (listedCpuModes(xml).get('host-model') !== true) return undefined;
+  const document = hostModelParser.parse(xml) as { domainCapabilities?: { cpu?: { mode?: Array<Record<string, unknown>> } } };
+  const mode = document.domainCapabilities?.cpu?.mode?.find((m) => m['name'] === 'host-model');
+  if (mode === undefined) return undefined;
+  const features: CpuFeature[] = [];
+  for (const feature of (mode['feature'] as Array<{ name?: unknown; policy?: unknown }> | undefined) ?? []) {
+    if (typeof feature.name === 'string') features.push({ name: feature.name, policy: typeof feature.policy === 'string' ? feature.policy : undefined });
+  }
+  return { model: textOf(mode['model']), vendor: textOf(mode['vendor']), features };
 }

@@ -12,6 +12,8 @@
  * after `vnxN` (the next prompt) belong to the next command.
  */
 
+import type { VirshOutput } from './runner.js';
+
 /**
  * virsh's read-write prompt; virsh prints it before reading each line.
  *
@@ -134,3 +136,75 @@ export function libvirtErrors(stderr: string): string[] {
   }
   return messages;
 }
+
+/**
+ * What virsh has printed on stdout before its first prompt: nothing yet (`'waiting'`), the prompt
+ * (`'prompt'`: connected), or a question from libvirt's authentication callback, which nobody will
+ * answer (`{ asked }`, trimmed to 200 characters).
+ *
+ * @example
+ * const reader = new FrameReader(); reader.append('stdout', 'virsh # '); reader.greeting(); // → 'prompt'
+ */
+export type VirshGreeting = 'waiting' | 'prompt' | { readonly asked: string };
+
+/**
+ * The bytes virsh printed and nobody has claimed yet, cut into one command's output at a time. The
+ * output of several pipelined commands may arrive in one chunk, and one command's in many.
+ *
+ * @example
+ * const reader = new FrameReader();
+ * reader.append('stdout', `virsh # uri\nqemu:///system\nvirsh # ${frame.markerLine}\n${frame.token}`);
+ * reader.append('stderr', `error: ${frame.token}\n`);
+ * reader.take(frame); // → { stdout: 'qemu:///system\n', stderr: '' }
+ */
+export class FrameReader {
+  private stdout: Buffer = Buffer.alloc(0);
+  private stderr: Buffer = Buffer.alloc(0);
+  /** The frame the search offsets belong to: bytes already searched for its token are not searched again. */
+  private searchedFor: VirshFrame | undefined;
+  private stdoutSearched = 0;
+  private stderrSearched = 0;
+
+  /** Adds what virsh printed on one stream. */
+  append(stream: 'stdout' | 'stderr', data: Buffer | string): void {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (stream === 'stdout') this.stdout = this.stdout.length === 0 ? bytes : Buffer.concat([this.stdout, bytes]);
+    else this.stderr = this.stderr.length === 0 ? bytes : Buffer.concat([this.stderr, bytes]);
+  }
+
+  /** Reads the start of stdout before the first command; it leaves the prompt there, as the first frame's start. */
+  greeting(): VirshGreeting {
+    if (this.stdout.length === 0) return 'waiting';
+    if (this.stdout.length >= VIRSH_PROMPT.length && this.stdout.subarray(0, VIRSH_PROMPT.length).toString('utf8') === VIRSH_PROMPT) return 'prompt';
+    const text = this.stdout.toString('utf8');
+    if (VIRSH_PROMPT.startsWith(text)) return 'waiting';
+    return { asked: text.trim().slice(0, 200) };
+  }
+
+  /** The output of `frame` (the oldest command not yet taken), and removes it; undefined while it is incomplete. */
+  take(frame: VirshFrame): VirshOutput | undefined {
+    if (this.searchedFor !== frame) {
+      this.searchedFor = frame;
+      this.stdoutSearched = 0;
+      this.stderrSearched = 0;
+    }
+    const stdoutEnd = findStdoutEnd(this.stdout, frame, this.stdoutSearched);
+    if (stdoutEnd < 0) this.stdoutSearched = Math.max(0, this.stdout.length - frame.token.length);
+    const stderrEnd = findStderrEnd(this.stderr, frame, this.stderrSearched);
+    if (stderrEnd === undefined) this.stderrSearched = Math.max(0, this.stderr.length - frame.token.length - 1);
+    if (stdoutEnd < 0 || stderrEnd === undefined) return undefined;
+
+    const chunk = this.stdout.subarray(0, stdoutEnd).toString('utf8');
+    this.stdout = this.stdout.subarray(stdoutEnd);
+    const errors = this.stderr.subarray(0, stderrEnd.commandEnd).toString('utf8');
+    this.stderr = this.stderr.subarray(stderrEnd.end);
+    this.searchedFor = undefined;
+    return { stdout: commandStdout(chunk, frame), stderr: errors };
+  }
+
+  /** The stderr not yet claimed by a command: what virsh said while connecting, timing out or exiting. */
+  unclaimedStderr(): string {
+    return this.stderr.toString('utf8');
+  }
+}
+

@@ -4,8 +4,10 @@
  */
 
 export { openVirsh, withVirsh, DEFAULT_VIRSH_TIMEOUT_MS } from './session.js';
-export type { OpenVirshOptions, VirshOutput, VirshRunOptions, VirshSession } from './session.js';
-export { cpuModesSupported } from './domcapabilities.js';
+export type { OpenVirshOptions, VirshSession } from './session.js';
+export type { VirshOutput, VirshRunOptions, VirshRunner } from './runner.js';
+export type { SessionCommands } from './session-commands.js';
+export { cpuModesSupported, hostModelCpu } from './domcapabilities.js';
 export type { CpuModesSupported, DomcapabilitiesOptions } from './domcapabilities.js';
 export type {
   DefineOptions,

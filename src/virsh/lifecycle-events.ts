@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { virshCommandLine } from './command-line.js';
 import { removeHistoryDir } from './history-dir.js';
-import { privateHistory, virshEnvironment } from './session.js';
+import { privateHistory } from './history.js';
+import { virshEnvironment } from './virsh-process.js';
 
 /**
  * One lifecycle event: libvirt's event and detail words, e.g. `Defined`/`Updated`, `Started`/`Booted`,

@@ -1,4 +1,6 @@
-import { globToRegExp } from './glob.js';
+import { VirtNestedError } from '../errors.js';
+import { globMatcher } from './glob.js';
+import { shellArgument } from './hint.js';
 import type { ListGuestsOptions } from './domain-commands.js';
 import type { VirshSession } from './session.js';
 
@@ -9,6 +11,33 @@ export interface GuestSelection {
   readonly all?: boolean;
   /** Listed guests whose name matches this shell glob; with `all` too, only those. */
   readonly match?: string;
+}
+
+/**
+ * Refuses a selection that cannot mean anything, before any host is asked: a `match` that is not a
+ * valid glob (a `USAGE` error naming the pattern, never blamed on a host), or no guest named and
+ * neither `all` nor `match`.
+ *
+ * @example
+ * checkSelection({ match: '[z-a]' }) // throws: --match '[z-a]' is not a valid glob: …
+ */
+export function checkSelection(selection: GuestSelection): void {
+  if (selection.match !== undefined) globMatcher(selection.match);
+  if (!selection.guests?.length && !selection.all && selection.match === undefined) {
+    throw new VirtNestedError('USAGE', 'name the guests, or use --all or --match GLOB');
+  }
+}
+
+/**
+ * Refuses a `match` that selected no guest on any host it reached: selecting nothing is a usage error
+ * (as for eslint), not a success.
+ *
+ * @example
+ * checkSelected({ match: 'web-*' }, 0, 1) // throws: --match 'web-*' selects no guest on the host it reached
+ */
+export function checkSelected(selection: GuestSelection, selected: number, reached: number): void {
+  if (selected > 0 || reached === 0 || selection.match === undefined || selection.guests?.length) return;
+  throw new VirtNestedError('USAGE', `--match ${shellArgument(selection.match)} selects no guest on ${reached === 1 ? 'the host' : `any of the ${reached} hosts`} it reached`);
 }
 
 /**
@@ -26,9 +55,9 @@ export async function selectGuests(
   const names = [...(selection.guests ?? [])];
   if (selection.all || selection.match !== undefined) {
     // `--all --match GLOB` means the guests that match, never every guest on the host
-    const pattern = selection.match === undefined ? undefined : globToRegExp(selection.match);
+    const matches = selection.match === undefined ? undefined : globMatcher(selection.match);
     for (const name of await session.listGuests(list)) {
-      if ((pattern === undefined || pattern.test(name)) && !names.includes(name)) names.push(name);
+      if ((matches === undefined || matches(name)) && !names.includes(name)) names.push(name);
     }
   }
   return names;

@@ -5,7 +5,7 @@
  */
 import { DomainXmlError, type ErrorCode } from '../errors.js';
 import { decodeReferences } from './entities.js';
-import { lineColumnAt } from './line-column.js';
+import { lineColumnAt, lineIndexOf, type LineColumn, type LineIndex } from './line-column.js';
 
 /** An attribute as written: decoded value plus the offsets of its bytes. */
 export interface XmlAttribute {
@@ -55,6 +55,26 @@ export interface XmlDocument {
   readonly source: string;
   readonly root: XmlElement;
   readonly comments: readonly XmlComment[];
+  /**
+   * The 1-based line and column of an offset in `source`, from one line index per document (built on
+   * first use), so that positions of many elements cost a binary search each.
+   */
+  lineColumnAt(offset: number): LineColumn;
+  /** How many elements and attributes the document has, and the most attributes on one element. */
+  readonly counts: XmlCounts;
+}
+
+/**
+ * The size of a document in what costs a validator time: elements, attributes, and the most
+ * attributes one element carries.
+ *
+ * @example
+ * scanXml("<domain a='1' b='2'><name/></domain>").counts // { elements: 2, attributes: 2, mostAttributes: 2 }
+ */
+export interface XmlCounts {
+  readonly elements: number;
+  readonly attributes: number;
+  readonly mostAttributes: number;
 }
 
 /** Limits and labels for a scan. */
@@ -82,6 +102,32 @@ function endsName(c: number): boolean {
 
 function isNameStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58 || c >= 0xc0;
+}
+
+// XML 1.0 (fifth edition) §2.3 NameStartChar and NameChar, by code point.
+const NAME_START_CHAR = /[:A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]/u;
+const NAME_CHAR = /[-.0-9:A-Z_a-z\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C\u200D\u203F\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]/u;
+const ASCII_NAME = /^[A-Za-z_:][-.0-9A-Za-z_:]*$/;
+
+/**
+ * The offset in `name` of its first character that XML 1.0 does not allow there, or -1 when `name` is
+ * an XML name. libxml2 refuses such names, so a template that the scanner took would fail in libvirt.
+ */
+function invalidNameCharAt(name: string): number {
+  if (ASCII_NAME.test(name)) return -1;
+  let i = 0;
+  for (const char of name) {
+    if (!(i === 0 ? NAME_START_CHAR : NAME_CHAR).test(char)) return i;
+    i += char.length;
+  }
+  return name === '' ? 0 : -1;
+}
+
+/** A character of a name as a message shows it: printable ones quoted, others as U+XXXX. */
+function describeChar(char: string): string {
+  const code = char.codePointAt(0) ?? 0;
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  return /^[\x21-\x7e]$/.test(char) ? `'${char}'` : hex;
 }
 
 // eslint-disable-next-line no-control-regex
@@ -278,6 +324,10 @@ export function scanXml(source: string, options: ScanOptions = {}): XmlDocument 
     const nameEnd = readName(from + 1);
     const name = source.slice(from + 1, nameEnd);
     if (name === '' || !isNameStart(name.charCodeAt(0))) fail('XML_MALFORMED', from + 1, "'<' is not followed by an element name");
+    const badInName = invalidNameCharAt(name);
+    if (badInName !== -1) {
+      fail('XML_MALFORMED', from + 1 + badInName, `the element name <${name}> is not an XML name (${describeChar(String.fromCodePoint(name.codePointAt(badInName) ?? 0))} is not allowed ${badInName === 0 ? 'at the start of' : 'in'} a name)`);
+    }
     const e = elementCount++;
     elements = grow(elements, elementCount * STRIDE);
     const at = e * STRIDE;
@@ -309,6 +359,10 @@ export function scanXml(source: string, options: ScanOptions = {}): XmlDocument 
       const attrNameEnd = readName(i);
       if (attrNameEnd === i || !isNameStart(source.charCodeAt(i))) fail('XML_MALFORMED', i, `unexpected character in the start tag <${name}>`);
       const attrName = source.slice(i, attrNameEnd);
+      const badInAttribute = invalidNameCharAt(attrName);
+      if (badInAttribute !== -1) {
+        fail('XML_MALFORMED', i + badInAttribute, `the attribute name ${attrName} in <${name}> is not an XML name (${describeChar(String.fromCodePoint(attrName.codePointAt(badInAttribute) ?? 0))} is not allowed ${badInAttribute === 0 ? 'at the start of' : 'in'} a name)`);
+      }
       i = skipSpace(attrNameEnd);
       if (source.charCodeAt(i) !== EQ) fail('XML_MALFORMED', i, `the attribute ${attrName} of <${name}> has no '=' and value`);
       i = skipSpace(i + 1);
@@ -401,7 +455,19 @@ export function scanXml(source: string, options: ScanOptions = {}): XmlDocument 
   if (after < n) fail('XML_MALFORMED', after, 'markup after the end of the root element (a document has one root)');
   const index: ScanIndex = { source, elements, elementCount, attributes, attributeCount };
   const root = new ElementView(index, rootNumber);
-  return { source, root, comments };
+  let lines: LineIndex | undefined;
+  let mostAttributes = 0;
+  for (let e = 0; e < elementCount; e++) {
+    const next = e + 1 < elementCount ? (elements[(e + 1) * STRIDE + FIRST_ATTRIBUTE] as number) : attributeCount;
+    mostAttributes = Math.max(mostAttributes, next - (elements[e * STRIDE + FIRST_ATTRIBUTE] as number));
+  }
+  return {
+    source,
+    root,
+    comments,
+    counts: { elements: elementCount, attributes: attributeCount, mostAttributes },
+    lineColumnAt: (offset) => (lines ??= lineIndexOf(source)).lineColumnAt(offset),
+  };
 }
 
 function normalizeAttributeWhitespace(raw: string): string {

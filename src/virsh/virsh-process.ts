@@ -1,0 +1,133 @@
+/**
+ * The virsh process under a session: what a transport needs of it ({@link VirshProcess}), and the
+ * real one, started with execa in the environment that keeps virsh's output exact.
+ */
+
+import { execa } from 'execa';
+
+/**
+ * How long `close()` waits for virsh to quit before killing it (and execa after a SIGTERM).
+ *
+ * @example
+ * timers.setTimeout(() => process.kill('SIGKILL'), CLOSE_GRACE_MS);
+ */
+export const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * How virsh ended: its exit code or signal, or (`spawnError`, e.g. `ENOENT`) why it never started.
+ * `cause` is the underlying error, kept on the error that reports it.
+ *
+ * @example
+ * const exit: VirshExit = { signal: 'SIGKILL' };
+ */
+export interface VirshExit {
+  readonly exitCode?: number;
+  readonly signal?: string;
+  readonly spawnError?: string;
+  readonly cause?: unknown;
+}
+
+/**
+ * A stream of what virsh prints (stdout or stderr).
+ *
+ * @example
+ * const stream: VirshOutputStream = new PassThrough();
+ */
+export interface VirshOutputStream {
+  on(event: 'data', listener: (data: Buffer | string) => void): unknown;
+}
+
+/**
+ * The virsh process a transport drives: its pipes, how it ended, and a way to signal it. `exited`
+ * settles once, when the process is gone (or could not be started), and never rejects.
+ *
+ * @example
+ * const process: VirshProcess = spawnVirsh('virsh', ['-q', '-c', 'qemu:///system'], virshEnvironment());
+ */
+export interface VirshProcess {
+  readonly pid: number | undefined;
+  readonly stdin: {
+    write(text: string): unknown;
+    end(text: string): unknown;
+    on(event: 'error', listener: (error: Error) => void): unknown;
+  };
+  readonly stdout: VirshOutputStream;
+  readonly stderr: VirshOutputStream;
+  readonly exited: Promise<VirshExit>;
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+}
+
+/**
+ * The environment virsh needs for exact framing, laid over the caller's. readline echoes each line
+ * byte for byte only on a terminal it knows, wider than the line, in a UTF-8 locale, without user key
+ * bindings: with TERM unset or `dumb` it scrolls lines wider than COLUMNS (80 by default), with
+ * `xterm` it may write cursor escapes into a line that wraps, and a non-UTF-8 locale
+ * shows `ü` as `\303\274`. `C.UTF-8` also keeps libvirt's messages in English, which the error mapping
+ * reads. TERM, COLUMNS and INPUTRC matter to nothing in virsh but readline.
+ */
+const PROTOCOL_ENVIRONMENT: Readonly<Record<string, string>> = {
+  TERM: 'dumb',
+  COLUMNS: '100000',
+  INPUTRC: '/dev/null',
+  LC_ALL: 'C.UTF-8',
+};
+
+/**
+ * virsh's environment: `process.env`, the caller's variables over it (an `undefined` value removes
+ * one), then the protocol's.
+ *
+ * @example
+ * virshEnvironment({ LIBVIRT_DEFAULT_URI: 'qemu:///system' }).LC_ALL; // → 'C.UTF-8'
+ */
+export function virshEnvironment(overrides: Readonly<Record<string, string | undefined>> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  // LANGUAGE would still pick a translation over LC_ALL.
+  delete env['LANGUAGE'];
+  return { ...env, ...PROTOCOL_ENVIRONMENT };
+}
+
+/**
+ * Starts `virshPath ARGV…` with piped stdin/stdout/stderr and exactly `env`. A virsh that cannot be
+ * started is not thrown: `exited` says why (`spawnError`).
+ *
+ * @example
+ * const virsh = spawnVirsh('virsh', ['-q', '-c', 'qemu:///system'], virshEnvironment());
+ */
+export function spawnVirsh(virshPath: string, argv: readonly string[], env: Readonly<Record<string, string>>): VirshProcess {
+  const subprocess = execa(virshPath, argv, {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    env,
+    extendEnv: false,
+    forceKillAfterDelay: CLOSE_GRACE_MS,
+    // its own process group: a terminal's Ctrl-C reaches virt-nested, which finishes the guest being
+    // edited through this session; virsh still ends with us, as its stdin closes
+    detached: true,
+  });
+  const exited = subprocess.then((result): VirshExit => {
+    const { code, exitCode, signal } = result as { code?: string; exitCode?: number; signal?: string };
+    return {
+      ...(exitCode === undefined ? {} : { exitCode }),
+      ...(signal === undefined ? {} : { signal }),
+      ...(code === undefined ? {} : { spawnError: code, cause: result }),
+    };
+  });
+  return {
+    pid: subprocess.pid,
+    stdin: subprocess.stdin,
+    stdout: subprocess.stdout,
+    stderr: subprocess.stderr,
+    exited,
+    kill: (signal) => {
+      if (subprocess.exitCode === null && subprocess.signalCode === null) subprocess.kill(signal);
+    },
+  };
+}
