@@ -96,14 +96,12 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
   assertTimeout(timeoutMs);
   const requestedUri = options.uri === '' ? undefined : options.uri;
   if (requestedUri !== undefined) assertVirshArgument(requestedUri);
-  const history = privateHistory(requestedUri);
+  // an aborted call makes nothing, not even the history directories' parent
+  const history = options.signal?.aborted ? undefined : privateHistory(requestedUri);
   const env = virshEnvironment({ ...(history ? { XDG_CACHE_HOME: history } : {}), ...options.env });
   const argv = ['-q', ...(requestedUri === undefined ? [] : ['-c', requestedUri])];
   const shownUri = requestedUri || env['VIRSH_DEFAULT_CONNECT_URI'] || env['LIBVIRT_DEFAULT_URI'] || 'the default URI';
-  if (options.signal?.aborted) {
-    removeHistoryDir(history);
-    throw new VirtNestedError('ABORTED', `virsh was not started for ${shownUri} because the operation was aborted`);
-  }
+  if (options.signal?.aborted) throw new VirtNestedError('ABORTED', `virsh was not started for ${shownUri} because the operation was aborted`);
 
   const virsh = spawnVirsh(virshPath, argv, env);
   const exited = virsh.exited.then((exit) => {
