@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { historyParent, makeHistoryDir, removeHistoryDir } from '../../src/virsh/history-dir.js';
 import { ROOT } from '../e2e/run-cli.js';
 
@@ -51,19 +51,22 @@ test('after a SIGKILL of virt-nested mid-session, the next session removes the h
     process.stdout.write('open\\n');
     setInterval(() => {}, 1000);
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // a TMPDIR of its own: any other virt-nested run of this user (another test file, another checkout)
+  // would remove the directory of the killed process from the shared parent before this test looks
+  const parent = join(scratch, basename(historyParent()));
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: scratch } });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', () => resolve());
     child.on('exit', (code) => reject(new Error(`the session process exited with ${code}`)));
   });
-  const left = readdirSync(historyParent()).filter((name) => name.startsWith(`${child.pid}-`));
+  const left = readdirSync(parent).filter((name) => name.startsWith(`${child.pid}-`));
   expect(left).toHaveLength(1);
   child.kill('SIGKILL');
   await new Promise((resolve) => child.on('exit', resolve));
   // its virsh sees its stdin close, quits and writes its history into the directory
-  for (let i = 0; i < 100 && !existsSync(join(historyParent(), left[0] as string, 'libvirt')); i++) await new Promise((r) => setTimeout(r, 50));
-  expect(existsSync(join(historyParent(), left[0] as string))).toBe(true);
-  const next = makeHistoryDir() as string;
+  for (let i = 0; i < 100 && !existsSync(join(parent, left[0] as string, 'libvirt')); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(existsSync(join(parent, left[0] as string))).toBe(true);
+  const next = makeHistoryDir(parent) as string;
   removeHistoryDir(next);
-  expect(existsSync(join(historyParent(), left[0] as string))).toBe(false);
+  expect(existsSync(join(parent, left[0] as string))).toBe(false);
 });
