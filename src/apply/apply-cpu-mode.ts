@@ -131,6 +131,7 @@ export async function applyCpuModeWithHooks(guest: string, mode: CpuMode, option
           return cpu?.mode === mode && cpu.check === wantedCheck && outsideCpu(readBack) === originalOutside;
         },
         looksOurs: (readBack) => outsideCpu(readBack) === originalOutside,
+        changedElsewhere: (readBack) => outsideCpu(readBack) !== originalOutside,
         describeUnwanted: (readBack) => {
           const cpu = cpuOf(readBack);
           return cpu?.mode === mode && cpu.check === wantedCheck
