@@ -69,8 +69,7 @@ export interface ApplyResult {
 function requireShutOff(session: VirshCommands, guest: string, { state, managedSave }: GuestState, message: (state: string) => string): void {
   if (state !== 'shut off') throw new GuestNotShutOffError(guest, state, message(state));
   if (managedSave) {
-    throw new VirtNestedError('GUEST_NOT_SHUT_OFF',
-      `guest "${guest}" has a managed save image: its next start resumes the saved memory with the old CPU; discard it (${virshHint(session.uri, 'managedsave-remove', { guest })}, which loses that memory state) or start and shut down the guest, then run set-cpu again`);
+    throw new GuestNotShutOffError(guest, state, `guest "${guest}" has a managed save image: its next start resumes the saved memory with the old CPU; discard it (${virshHint(session.uri, 'managedsave-remove', { guest })}, which loses that memory state) or start and shut down the guest, then run set-cpu again`, { reason: 'managed-save' });
   }
 }
 

@@ -3,7 +3,7 @@
  * host, hosts in parallel, the guests of one host one after another, every safety step of
  * `applyCpuMode` for each guest.
  */
-import { GuestNotShutOffError, VirshError, VirtNestedError, exitCodeForCode } from '../errors.js';
+import { errorCodeOf, GuestNotShutOffError, VirshError, VirtNestedError, type ErrorReport } from '../errors.js';
 import type { NestedPolicy } from '../cpu/nested.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
@@ -67,7 +67,7 @@ export interface GuestResult {
   /** Why the guest was left alone (its state, e.g. 'running'); absent when it was not. */
   readonly skipped?: string;
   /** Why the guest failed; absent when it did not. */
-  readonly error?: { readonly code: string; readonly message: string };
+  readonly error?: ErrorReport;
   readonly dryRun: boolean;
   readonly before: DomainCpu | null;
   readonly after: DomainCpu | null;
@@ -135,15 +135,14 @@ async function shutdownGracefully(session: VirshSession, guest: string): Promise
 
 async function waitForShutOff(session: VirshSession, guest: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await session.domstate(guest)) !== 'shut off') {
+  for (let state = await session.domstate(guest); state !== 'shut off'; state = await session.domstate(guest)) {
     if (Date.now() > deadline) {
-      throw new VirtNestedError('GUEST_NOT_SHUT_OFF', `guest "${guest}" did not shut down within ${Math.round(timeoutMs / 1000)} s; it was left running and not changed`);
+      throw new GuestNotShutOffError(guest, state, `guest "${guest}" did not shut down within ${Math.round(timeoutMs / 1000)} s; it was left running and not changed`, { reason: 'shutdown-timeout' });
     }
     await sleep(POLL_MS);
   }
 }
 
-const codeOf = (error: unknown) => (error instanceof VirtNestedError ? error.code : 'INTERNAL');
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Whether a guest must be planned before anything else: its state and edit decide what happens. */
@@ -187,11 +186,12 @@ async function decideAndApply(session: VirshSession, guest: string, options: Fle
     }
     return { ...planned, ...await applyToGuest(session, guest, mode, running && Boolean(options.shutdown), options) };
   } catch (error) {
-    if (error instanceof GuestNotShutOffError && (!options.shutdown || options.dryRun)) {
+    // a guest that is running is left alone unless told to shut it down; any other refusal fails it
+    if (error instanceof GuestNotShutOffError && error.reason === 'running' && (!options.shutdown || options.dryRun)) {
       return { ...base, skipped: error.state };
     }
     options.onError?.(error, guest, session.uri);
-    return { ...base, error: { code: codeOf(error), message: messageOf(error) } };
+    return { ...base, error: { code: errorCodeOf(error), message: messageOf(error) } };
   }
 }
 
@@ -221,7 +221,8 @@ async function applyToGuest(session: VirshSession, guest: string, mode: CpuMode,
     : undefined;
   if ('failure' in outcome) {
     if (startFailure !== undefined) {
-      throw new VirtNestedError(codeOf(outcome.failure), `${messageOf(outcome.failure)}; and starting the guest again failed: ${messageOf(startFailure)}`);
+      throw new VirtNestedError(errorCodeOf(outcome.failure), `${messageOf(outcome.failure)}; and starting the guest again failed: ${messageOf(startFailure)}`,
+        { cause: new AggregateError([outcome.failure, startFailure], 'the edit and the start again both failed') });
     }
     throw outcome.failure;
   }
@@ -230,7 +231,7 @@ async function applyToGuest(session: VirshSession, guest: string, mode: CpuMode,
     changed: applied.changed, before: applied.before, after: applied.after, backup: applied.backup, warnings: applied.warnings,
     shutdown: wasRunning, restarted: wasRunning && startFailure === undefined,
     ...(startFailure === undefined ? {} : {
-      error: { code: codeOf(startFailure), message: `guest "${guest}" was changed, but could not be started again: ${messageOf(startFailure)}` },
+      error: { code: errorCodeOf(startFailure), message: `guest "${guest}" was changed, but could not be started again: ${messageOf(startFailure)}` },
     }),
   };
 }
@@ -282,21 +283,4 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
       aborted: aborted || Boolean(options.signal?.aborted),
     },
   };
-}
-
-/**
- * The exit code for a fleet run: 0 all done, 1 some guest refused/failed/skipped or some host
- * unreachable, 2 no host reachable, or the one guest asked for failed for a usage-class reason (not
- * found: in a fleet, a missing guest is one failed guest, exit 1).
- *
- * @example
- * process.exitCode = fleetExitCode(report);
- */
-export function fleetExitCode(report: FleetReport): number {
-  const { results, summary } = report;
-  if (results.length === 0 && summary.unreachable.length > 0 && summary.unreachable.length === summary.hosts) return 2;
-  const [only] = results;
-  if (results.length === 1 && summary.hosts === 1 && only?.error && !only.changed && exitCodeForCode(only.error.code) === 2) return 2;
-  if (summary.failed || summary.skipped || summary.unreachable.length || summary.aborted) return 1;
-  return 0;
 }

@@ -4,29 +4,11 @@
  * running. libvirt's list is asked only to name them, and a libvirt that cannot be asked never
  * decides anything.
  */
-import { VirtNestedError } from '../errors.js';
+import { GuestsRunningError } from '../errors.js';
 import { virshHint } from '../virsh/hint.js';
 import type { KvmModule } from './cpuinfo.js';
 import { lastMessage } from './domcapabilities.js';
 import type { CommandRunner } from './run-command.js';
-
-/**
- * The refusal to reload the KVM module while something holds it; `guests` names those libvirt
- * listed (empty when it listed none or could not be asked).
- *
- * @example
- * catch (e) { if (e instanceof GuestsRunningError) console.error(`shut down ${e.guests.join(', ')} first`); }
- */
-export class GuestsRunningError extends VirtNestedError {
-  readonly guests: readonly string[];
-  readonly uri: string;
-  constructor(guests: readonly string[], uri: string, message: string) {
-    super('GUESTS_RUNNING', message);
-    this.name = 'GuestsRunningError';
-    this.guests = guests;
-    this.uri = uri;
-  }
-}
 
 /**
  * libvirt's names for its active guests at `uri`, or why it could not say.
