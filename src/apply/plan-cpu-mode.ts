@@ -12,6 +12,7 @@ import { parseDomain } from '../domain/parse-domain.js';
 import { serializeDomain } from '../domain/serialize-domain.js';
 import type { CpuMode, Domain, DomainWarning } from '../domain/types.js';
 import { cpuModesSupported, hostModelCpu, type CpuModesSupported } from '../virsh/domcapabilities.js';
+import { dominfo } from '../virsh/dominfo.js';
 import type { VirshSession } from '../virsh/session.js';
 
 /** What planning needs of a virsh session. */
@@ -55,9 +56,8 @@ const READ = { pipeline: true } as const;
  * await readState(session, 'web-1') // { state: 'shut off', managedSave: false }
  */
 export async function readState(session: Pick<VirshSession, 'run'>, guest: string): Promise<GuestState> {
-  const { stdout } = await session.run(['dominfo', '--domain', guest], READ);
-  const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(stdout)?.[1]?.trim();
-  return { state: field('State') ?? 'unknown', managedSave: field('Managed save') === 'yes' };
+  const { state, managedSave } = await dominfo(session, guest, READ);
+  return { state, managedSave };
 }
 
 /**
