@@ -70,7 +70,9 @@ export class DomainXmlError extends VirtNestedError {
 
 /**
  * A virsh command that failed: carries the command (argv, never a shell string), its exit code and
- * libvirt's own message.
+ * libvirt's own message. `sessionEnded` is true when virsh itself went away (exited, was killed, or the
+ * session ended before the command's answer): the command's outcome is then unknown, and the error is
+ * never libvirt's answer to it.
  *
  * @example
  * catch (e) { if (e instanceof VirshError) console.error(e.command.join(' '), e.stderr); }
@@ -79,12 +81,14 @@ export class VirshError extends VirtNestedError {
   readonly command: readonly string[];
   readonly exitCode: number | undefined;
   readonly stderr: string;
-  constructor(code: ErrorCode, message: string, details: { command: readonly string[]; exitCode?: number; stderr: string; cause?: unknown }) {
+  readonly sessionEnded: boolean;
+  constructor(code: ErrorCode, message: string, details: { command: readonly string[]; exitCode?: number; stderr: string; cause?: unknown; sessionEnded?: boolean }) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'VirshError';
     this.command = details.command;
     this.exitCode = details.exitCode;
     this.stderr = details.stderr;
+    this.sessionEnded = details.sessionEnded ?? false;
   }
 }
 

@@ -12,6 +12,7 @@ import { parseDomain } from '../domain/parse-domain.js';
 import type { CpuMode, Domain, DomainCpu } from '../domain/types.js';
 import type { VirshSession } from '../virsh/session.js';
 import { NESTED_SAVE_WARNING, planCpuMode, readDefinition, readGuest, type ApplyWarning, type GuestState } from './plan-cpu-mode.js';
+import { refusedByLibvirt, unfinishedDefine } from './define-failure.js';
 import { defaultBackupDir, writeBackup } from './backup.js';
 import { defineRefusalReasons } from '../virsh/domain-commands.js';
 import { virshHint } from '../virsh/hint.js';
@@ -184,6 +185,8 @@ export async function applyCpuMode(guest: string, mode: CpuMode, options: ApplyC
     try {
       await session.define(staged.file, { validate: true });
     } catch (error) {
+      // only libvirt's refusal leaves the session able to restore, and is a refusal (exit 1)
+      if (!refusedByLibvirt(error)) throw unfinishedDefine(error, who, backup);
       await restore(session, guest, original, backup, parent);
       throw new VirtNestedError('DEFINE_FAILED', `libvirt refused the new definition of ${who}: ${libvirtMessage(error)}; the original is kept (backup: ${backup})`, { cause: error });
     }
