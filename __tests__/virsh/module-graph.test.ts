@@ -52,3 +52,17 @@ test('the cycle finder finds a type-only cycle, and one across folders', () => {
   expect(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['a.ts']]]))).toEqual(['a.ts → b.ts → a.ts']);
   expect(cycles(new Map([['x/a.ts', ['y/b.ts']], ['y/b.ts', ['z/c.ts']], ['z/c.ts', ['y/b.ts']]]))).toEqual(['y/b.ts → z/c.ts → y/b.ts']);
 });
+
+/** Code outside src/virsh that runs virsh: a `'virsh'` program, or a session's `run([...])`; comments left out. */
+function virshCallsOutsideVirsh(): string[] {
+  const found: string[] = [];
+  for (const file of readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts') && !name.startsWith('virsh'))) {
+    const code = readFileSync(join(SRC, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    for (const call of code.match(/\(\s*'virsh'\s*,|\.run\(\s*\[\s*'[\w-]+'/g) ?? []) found.push(`${file}: ${call}`);
+  }
+  return found;
+}
+
+test('nothing outside src/virsh runs virsh: the host layer asks through virsh/host-commands.ts, apply/ through the typed commands', () => {
+  expect(virshCallsOutsideVirsh()).toEqual([]);
+});
