@@ -3,12 +3,12 @@
  * host, hosts in parallel, the guests of one host one after another, every safety step of
  * `applyCpuMode` for each guest.
  */
-import { errorCodeOf, GuestNotShutOffError, VirshError, VirtNestedError, type ErrorReport } from '../errors.js';
+import { errorCodeOf, GuestNotShutOffError, VirtNestedError, type ErrorReport } from '../errors.js';
 import type { NestedPolicy } from '../cpu/nested.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
 import { openVirsh, type VirshSession } from '../virsh/session.js';
-import { applyCpuMode } from './apply-cpu-mode.js';
+import { applyWithShutdown, messageOf } from './shutdown-around-edit.js';
 import { definitionDiff } from './definition-diff.js';
 import { NESTED_SAVE_WARNING, planCpuMode, type ApplyWarning, type CpuModePlan } from './plan-cpu-mode.js';
 import { checkSelected, checkSelection, selectGuests } from '../virsh/select-guests.js';
@@ -102,11 +102,6 @@ export interface FleetReport {
   readonly summary: FleetSummary;
 }
 
-const POLL_MS = 250;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-
 /**
  * A session whose connecting can be aborted, but not the session itself: an abort must let the guest
  * being edited finish (its define, verification, and start again), so it is checked between guests.
@@ -122,28 +117,6 @@ async function openUntilConnected(uri: string | undefined, signal: AbortSignal |
     signal.removeEventListener('abort', forward);
   }
 }
-
-/** ACPI shutdown; drivers without shutdown modes (libvirt's test driver) get their own graceful default. */
-async function shutdownGracefully(session: VirshSession, guest: string): Promise<void> {
-  try {
-    await session.shutdown(guest, { mode: 'acpi' });
-  } catch (error) {
-    if (!(error instanceof VirshError && /unsupported flags/.test(error.stderr))) throw error;
-    await session.shutdown(guest);
-  }
-}
-
-async function waitForShutOff(session: VirshSession, guest: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let state = await session.domstate(guest); state !== 'shut off'; state = await session.domstate(guest)) {
-    if (Date.now() > deadline) {
-      throw new GuestNotShutOffError(guest, state, `guest "${guest}" did not shut down within ${Math.round(timeoutMs / 1000)} s; it was left running and not changed`, { reason: 'shutdown-timeout' });
-    }
-    await sleep(POLL_MS);
-  }
-}
-
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Whether a guest must be planned before anything else: its state and edit decide what happens. */
 const plansFirst = (options: FleetOptions) =>
@@ -184,7 +157,7 @@ async function decideAndApply(session: VirshSession, guest: string, options: Fle
     if (running && options.shutdown && options.dryRun) {
       return { ...planned, changed: true, before: plan.domain.cpu ?? null, after: plan.next.cpu ?? null, shutdown: true, warnings: [...plan.warnings, NESTED_SAVE_WARNING] };
     }
-    return { ...planned, ...await applyToGuest(session, guest, mode, running && Boolean(options.shutdown), options) };
+    return { ...planned, ...await applyWithShutdown(session, guest, mode, running && Boolean(options.shutdown), options) };
   } catch (error) {
     // a guest that is running is left alone unless told to shut it down; any other refusal fails it
     if (error instanceof GuestNotShutOffError && error.reason === 'running' && (!options.shutdown || options.dryRun)) {
@@ -193,47 +166,6 @@ async function decideAndApply(session: VirshSession, guest: string, options: Fle
     options.onError?.(error, guest, session.uri);
     return { ...base, error: { code: errorCodeOf(error), message: messageOf(error) } };
   }
-}
-
-/** applyCpuMode, with the guest shut down first and started again after when `shutdown` says so. */
-async function applyToGuest(session: VirshSession, guest: string, mode: CpuMode, shutdown: boolean, options: FleetOptions) {
-  const applyOptions = {
-    session,
-    ...(options.dryRun ? { dryRun: true } : {}),
-    ...(options.nested ? { nested: options.nested } : {}),
-    ...(options.backupDir ? { backupDir: options.backupDir } : {}),
-    ...(options.env ? { env: options.env } : {}),
-  };
-  let wasRunning = false;
-  if (shutdown) {
-    const state = await session.domstate(guest);
-    if (state !== 'shut off') {
-      wasRunning = state === 'running';
-      await shutdownGracefully(session, guest);
-      // not cut short by an abort: the guest was asked to power off and is finished first
-      await waitForShutOff(session, guest, options.shutdownTimeoutMs ?? 120_000);
-    }
-  }
-  const outcome = await applyCpuMode(guest, mode, applyOptions).then((applied) => ({ applied }), (failure: unknown) => ({ failure }));
-  // start it again if we shut it down, whatever the edit did; a start failure must not hide the edit
-  const startFailure = wasRunning && (await session.domstate(guest).catch(() => 'unknown')) !== 'running'
-    ? await session.start(guest).then(() => undefined, (failure: unknown) => failure)
-    : undefined;
-  if ('failure' in outcome) {
-    if (startFailure !== undefined) {
-      throw new VirtNestedError(errorCodeOf(outcome.failure), `${messageOf(outcome.failure)}; and starting the guest again failed: ${messageOf(startFailure)}`,
-        { cause: new AggregateError([outcome.failure, startFailure], 'the edit and the start again both failed') });
-    }
-    throw outcome.failure;
-  }
-  const { applied } = outcome;
-  return {
-    changed: applied.changed, before: applied.before, after: applied.after, backup: applied.backup, warnings: applied.warnings,
-    shutdown: wasRunning, restarted: wasRunning && startFailure === undefined,
-    ...(startFailure === undefined ? {} : {
-      error: { code: errorCodeOf(startFailure), message: `guest "${guest}" was changed, but could not be started again: ${messageOf(startFailure)}` },
-    }),
-  };
 }
 
 /**
