@@ -25,6 +25,7 @@ export type { HostChangeOptions, HostChangeResult, RefusalReport } from './host/
 export type { HostChangeCheckId } from './host/nested-checks.js';
 export type { FileChange, ModprobeConflict, PlannedCommand, ReloadOutcome, NestedDirection } from './host/nested-plan.js';
 export { KERNEL_ADVISORIES, type KernelAdvisory } from './host/kernel-advisories.js';
+export type { KernelVersion } from './host/kernel-advisory.js';
 export type { CpuInfo, KvmModule, VirtualizationFlag } from './host/cpuinfo.js';
 export type { LibvirtCpuModes } from './host/domcapabilities.js';
 export { KERNEL_CMDLINE_PATH, KVM_CONF_PATH, type ModprobeFile, type ModuleParameter, type PersistentNested } from './host/modprobe-config.js';
@@ -46,9 +47,11 @@ export type { ApplyWarning } from './apply/plan-cpu-mode.js';
 export { checkRunningGuest, type RunningGuestReport, type CheckRunningGuestOptions } from './guest/check-running-guest.js';
 export { checkRunningGuests, type CheckRunningGuestsOptions, type RunningGuestsReport, type GuestCheckError } from './guest/check-running-guests.js';
 export { applyCpuMode, type ApplyCpuModeOptions, type ApplyResult, type VirshCommands } from './apply/apply-cpu-mode.js';
+export type { DefineWorkflowOptions } from './apply/define-safely.js';
 export { applyCpuModeToHosts, type FleetOptions, type FleetReport, type FleetSummary, type GuestResult } from './apply/fleet.js';
-export { defaultBackupDir } from './apply/backup.js';
-
+export { defaultBackupDir, type BackupMetadata } from './apply/backup.js';
+export { restoreDefinition, type RestoreDefinitionOptions, type RestoreResult } from './apply/restore.js';
+export { listBackups, type ListBackupsOptions, type BackupEntry } from './apply/list-backups.js';
 export { lintText, type LintTextOptions, type LintTextResult, type SchemaValidator } from './lint/lint-text.js';
 export { lintPaths, type LintPathsOptions, type LintReport, type LintNotFixed } from './lint/lint-paths.js';
 export { DOMAIN_RULES, TEXT_RULES, type LintRule, type RuleContext, type RuleFinding } from './lint/rules.js';

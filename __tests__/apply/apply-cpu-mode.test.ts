@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { applyCpuMode, type VirshCommands } from '../../src/apply/apply-cpu-mode.js';
+import { applyCpuMode, applyCpuModeWithHooks, type VirshCommands } from '../../src/apply/apply-cpu-mode.js';
 import { GuestNotShutOffError, VirtNestedError } from '../../src/errors.js';
 import { openVirsh, type VirshSession } from '../../src/virsh/session.js';
 import { makeTempDir, plainVirsh, removeDir, removeGuests, tcgGuestXml, uniqueName, writeTemp } from '../virsh/throwaway-guests.js';
@@ -56,11 +57,21 @@ test('a shut-off guest gets the mode and check, keeps topology and its VNC passw
   // only the <cpu> element differs
   const strip = (x: string) => x.replace(/<cpu[\s\S]*?<\/cpu>/, '<cpu/>');
   expect(strip(after)).toBe(strip(before));
-  // the backup is the old definition, mode 0600, secrets included
-  expect(readdirSync(backups)).toHaveLength(1);
-  expect(result.backup).toBe(join(backups, readdirSync(backups)[0] as string));
+  // the backup is the old definition, mode 0600, secrets included, with its metadata beside it
+  const stem = `${name}@local-`;
+  const files = readdirSync(backups).sort();
+  expect(files).toEqual([expect.stringMatching(new RegExp(`^${stem}\\d{8}T\\d{6}Z\\.json$`)), expect.stringMatching(new RegExp(`^${stem}\\d{8}T\\d{6}Z\\.xml$`))]);
+  expect(result.backup).toBe(join(backups, files[1] as string));
   expect(statSync(result.backup as string).mode & 0o777).toBe(0o600);
   expect(readFileSync(result.backup as string, 'utf8')).toBe(before);
+  const metadata = JSON.parse(readFileSync(join(backups, files[0] as string), 'utf8'));
+  expect(statSync(join(backups, files[0] as string)).mode & 0o777).toBe(0o600);
+  expect(metadata).toEqual({
+    schemaVersion: 1, guest: name, uri: 'qemu:///system', host: 'local', uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    createdAt: expect.any(String), sha256: createHash('sha256').update(before).digest('hex'), reason: 'set-cpu',
+    // what virt-nested defined, as read back: restore compares the guest's definition with it
+    defined: { sha256: createHash('sha256').update(after).digest('hex'), at: expect.any(String) },
+  });
   expect(result.warnings).toContainEqual({ code: 'nested-guests-block-save', message: 'while the guest runs nested guests it cannot be saved or live-migrated; stop them first' });
   // the guest starts with its new CPU
   expect((await plainVirsh(['start', '--domain', name])).exitCode).toBe(0);
@@ -114,8 +125,8 @@ test('host-passthrough on a TCG guest is refused by domcapabilities, nothing cha
 test('a define that libvirt rejects restores nothing-changed and reports libvirt\'s message', async () => {
   const name = await defineGuest('vn-apply-reject');
   const before = await definition(name);
-  const error = await applyCpuMode(name, 'host-model', {
-    session, backupDir: backups, transform: (xml) => xml.replace("<memory unit='KiB'>", "<memory unit='bogus'>"),
+  const error = await applyCpuModeWithHooks(name, 'host-model', { session, backupDir: backups }, {
+    transform: (xml) => xml.replace("<memory unit='KiB'>", "<memory unit='bogus'>"),
   }).catch((e: unknown) => e);
   expect((error as VirtNestedError).code).toBe('DEFINE_FAILED');
   // libvirt's reason, not virsh's line about our temp file (gone by the time anyone reads this)
@@ -127,8 +138,8 @@ test('a define that libvirt rejects restores nothing-changed and reports libvirt
 test('a define whose result is not what was asked is rolled back from the backup', async () => {
   const name = await defineGuest('vn-apply-verify');
   const before = await definition(name);
-  const error = await applyCpuMode(name, 'host-model', {
-    session, backupDir: backups, transform: (xml) => xml.replace("mode='host-model' check='partial'", "mode='host-model' check='none'"),
+  const error = await applyCpuModeWithHooks(name, 'host-model', { session, backupDir: backups }, {
+    transform: (xml) => xml.replace("mode='host-model' check='partial'", "mode='host-model' check='none'"),
   }).catch((e: unknown) => e);
   expect((error as VirtNestedError).code).toBe('VERIFY_FAILED');
   expect((error as Error).message).toMatch(/^after define, guest ".+" has cpu mode='host-model' check='none', not mode='host-model' check='partial'; the original was restored from .+\.xml$/);
@@ -139,8 +150,8 @@ test('compare-and-swap: a guest started meanwhile is refused, nothing changed', 
   const name = await defineGuest('vn-apply-race-start');
   const before = await definition(name);
   try {
-    const error = await applyCpuMode(name, 'host-model', {
-      session, backupDir: backups, beforeRecheck: async () => { await plainVirsh(['start', '--domain', name]); },
+    const error = await applyCpuModeWithHooks(name, 'host-model', { session, backupDir: backups }, {
+      beforeRecheck: async () => { await plainVirsh(['start', '--domain', name]); },
     }).catch((e: unknown) => e);
     expect((error as Error).message).toBe(`guest "${name}" became running while it was being edited; nothing was changed`);
     expect(await definition(name)).toBe(before);
@@ -152,8 +163,7 @@ test('compare-and-swap: a guest started meanwhile is refused, nothing changed', 
 test('compare-and-swap: a definition edited meanwhile is refused, and the other edit is kept', async () => {
   const name = await defineGuest('vn-apply-race-edit');
   let theirs = '';
-  const error = await applyCpuMode(name, 'host-model', {
-    session, backupDir: backups,
+  const error = await applyCpuModeWithHooks(name, 'host-model', { session, backupDir: backups }, {
     beforeRecheck: async () => {
       const edited = (await definition(name)).replace('</name>', '</name>\n  <description>edited by another tool</description>');
       await plainVirsh(['define', '--file', await writeTemp(dir, `${name}-other.xml`, edited)]);
@@ -165,8 +175,7 @@ test('compare-and-swap: a definition edited meanwhile is refused, and the other 
   expect(theirs).toContain('edited by another tool');
 });
 
-test('libvirt reads the new definition from a 0600 file in a fresh 0700 directory, removed whatever the outcome', async () => {
-  const staging = mkdtempSync(join(tmpdir(), 'vn-staging-'));
+test('libvirt reads the new definition from a 0600 file in the 0700 backup directory (not TMPDIR), removed whatever the outcome', async () => {
   const seen: Array<{ file: string; mode: number; dirMode: number }> = [];
   const watching: VirshCommands = {
     get uri() { return session.uri; },
@@ -178,57 +187,43 @@ test('libvirt reads the new definition from a 0600 file in a fresh 0700 director
       return session.define(file, options);
     },
   };
+  const leftovers = () => readdirSync(backups).filter((f) => f.startsWith('.'));
+  // defined
+  const defined = await defineGuest('vn-apply-stage');
+  expect(await applyCpuMode(defined, 'host-model', { session: watching, backupDir: backups })).toMatchObject({ changed: true });
+  expect(leftovers()).toEqual([]);
+  // refused by libvirt: the original was never replaced, so nothing is defined to restore it
+  const refused = await defineGuest('vn-apply-stage-bad');
+  const error = await applyCpuModeWithHooks(refused, 'host-model', { session: watching, backupDir: backups }, {
+    transform: (xml) => xml.replace("<memory unit='KiB'>", "<memory unit='bogus'>"),
+  }).catch((e: unknown) => e);
+  expect((error as VirtNestedError).code).toBe('DEFINE_FAILED');
+  expect(leftovers()).toEqual([]);
+  // refused by the compare-and-swap: never defined
+  const raced = await defineGuest('vn-apply-stage-race');
   try {
-    // defined
-    const defined = await defineGuest('vn-apply-stage');
-    expect(await applyCpuMode(defined, 'host-model', { session: watching, backupDir: backups, tmpDir: staging })).toMatchObject({ changed: true });
-    expect(readdirSync(staging)).toEqual([]);
-    // refused by libvirt: the original was never replaced, so nothing is defined to restore it
-    const refused = await defineGuest('vn-apply-stage-bad');
-    const error = await applyCpuMode(refused, 'host-model', {
-      session: watching, backupDir: backups, tmpDir: staging, transform: (xml) => xml.replace("<memory unit='KiB'>", "<memory unit='bogus'>"),
+    const race = await applyCpuModeWithHooks(raced, 'host-model', { session: watching, backupDir: backups }, {
+      beforeRecheck: async () => { await plainVirsh(['start', '--domain', raced]); },
     }).catch((e: unknown) => e);
-    expect((error as VirtNestedError).code).toBe('DEFINE_FAILED');
-    expect(readdirSync(staging)).toEqual([]);
-    // refused by the compare-and-swap: never defined
-    const raced = await defineGuest('vn-apply-stage-race');
-    try {
-      const race = await applyCpuMode(raced, 'host-model', {
-        session: watching, backupDir: backups, tmpDir: staging, beforeRecheck: async () => { await plainVirsh(['start', '--domain', raced]); },
-      }).catch((e: unknown) => e);
-      expect((race as VirtNestedError).code).toBe('GUEST_NOT_SHUT_OFF');
-    } finally {
-      await plainVirsh(['destroy', '--domain', raced]);
-    }
-    expect(readdirSync(staging)).toEqual([]);
-    expect(seen.map(({ mode, dirMode }) => [mode, dirMode])).toEqual([[0o600, 0o700], [0o600, 0o700]]);
-    for (const { file } of seen) expect(file).toMatch(new RegExp(`^${staging}/virt-nested-[^/]+/domain\\.xml$`));
+    expect((race as VirtNestedError).code).toBe('GUEST_NOT_SHUT_OFF');
   } finally {
-    rmSync(staging, { recursive: true, force: true });
+    await plainVirsh(['destroy', '--domain', raced]);
   }
+  expect(leftovers()).toEqual([]);
+  expect(seen.map(({ mode, dirMode }) => [mode, dirMode])).toEqual([[0o600, 0o700], [0o600, 0o700]]);
+  for (const { file } of seen) expect(file).toMatch(new RegExp(`^${backups}/\\.staging-${process.pid}-[0-9a-f]{16}\\.xml$`));
 });
 
-test('a backup or a file for define that cannot be written is FILE_UNWRITABLE in one sentence, and nothing is defined', async () => {
+test('a backup directory that cannot be written is FILE_UNWRITABLE in one sentence, and nothing is defined', async () => {
   const name = await defineGuest('vn-apply-unwritable');
   const before = await definition(name);
   const notADirectory = await writeTemp(dir, `${name}-file`, 'a file, not a directory\n');
-  const staging = mkdtempSync(join(tmpdir(), 'vn-staging-'));
-  try {
-    const noBackup = await applyCpuMode(name, 'host-model', { session, backupDir: join(notADirectory, 'backups'), tmpDir: staging }).catch((e: unknown) => e);
-    expect([(noBackup as VirtNestedError).code, (noBackup as Error).message]).toEqual([
-      'FILE_UNWRITABLE',
-      `cannot write the backup of guest "${name}" in ${join(notADirectory, 'backups')} (ENOTDIR); nothing was changed: set VIRT_NESTED_BACKUP_DIR to a directory you can write`,
-    ]);
-    expect(readdirSync(staging)).toEqual([]);
-    const noStaging = await applyCpuMode(name, 'host-model', { session, backupDir: backups, tmpDir: join(notADirectory, 'tmp') }).catch((e: unknown) => e);
-    expect([(noStaging as VirtNestedError).code, (noStaging as Error).message]).toEqual([
-      'FILE_UNWRITABLE',
-      `cannot write the new definition of guest "${name}" to a file in ${join(notADirectory, 'tmp')} (ENOTDIR); nothing was changed: set TMPDIR to a directory you can write`,
-    ]);
-    expect(await definition(name)).toBe(before);
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
+  const noBackup = await applyCpuMode(name, 'host-model', { session, backupDir: join(notADirectory, 'backups') }).catch((e: unknown) => e);
+  expect([(noBackup as VirtNestedError).code, (noBackup as Error).message]).toEqual([
+    'FILE_UNWRITABLE',
+    `cannot write the backup of guest "${name}" in ${join(notADirectory, 'backups')} (ENOTDIR); nothing was changed: set VIRT_NESTED_BACKUP_DIR to a directory you can write`,
+  ]);
+  expect(await definition(name)).toBe(before);
 });
 
 test('a guest with a managed save image is refused: its next start would resume the old CPU', async () => {
@@ -247,4 +242,25 @@ test('a guest with a managed save image is refused: its next start would resume 
   } finally {
     await plainVirsh(['managedsave-remove', '--domain', name]);
   }
+});
+
+test.each([
+  ['a trailing space', (id: string) => `vn-apply-space-${id} `],
+  ['244 ASCII characters', (id: string) => `vn-apply-long-${id}-`.padEnd(244, 'x')],
+  ['30 CJK characters', (id: string) => `${id}`.padEnd(30, '虚')],
+  ['quotes and a leading dash', (id: string) => `-it's "quoted" ${id}`],
+])('a guest name with %s is used exactly as given, and its backup gets a name the file system takes', async (_what, makeName) => {
+  const name = makeName(uniqueName('').slice(1));
+  guests.add(name);
+  const xml = tcgGuestXml(name).replace('</os>\n', `</os>\n  ${STARTABLE_CPU}\n`);
+  expect((await plainVirsh(['define', '--file', await writeTemp(dir, 'named.xml', xml)])).exitCode).toBe(0);
+  const result = await applyCpuMode(name, 'host-model', { session, backupDir: backups });
+  expect(result).toMatchObject({ guest: name, changed: true });
+  // the lifecycle events of exactly this guest were watched
+  expect(result.warnings.filter((w) => w.code === 'lifecycle-events-unavailable')).toEqual([]);
+  expect(await definition(name)).toContain("<cpu mode='host-model' check='partial'/>");
+  const file = (result.backup as string).slice(backups.length + 1);
+  expect(Buffer.byteLength(file)).toBeLessThan(255);
+  const metadata = JSON.parse(readFileSync((result.backup as string).replace(/\.xml$/, '.json'), 'utf8'));
+  expect(metadata.guest).toBe(name);
 });

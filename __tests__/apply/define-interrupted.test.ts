@@ -4,7 +4,7 @@
  */
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyCpuMode, type VirshCommands } from '../../src/apply/apply-cpu-mode.js';
+import { applyCpuMode, applyCpuModeWithHooks, type VirshCommands } from '../../src/apply/apply-cpu-mode.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { VirshError, VirtNestedError } from '../../src/errors.js';
 import { openVirsh, type VirshSession } from '../../src/virsh/session.js';
@@ -82,8 +82,8 @@ test('a define past its timeout is VIRSH_TIMEOUT, exit 2; a define libvirt refus
   const before = await definition(refused);
   await openVirsh({ uri: 'qemu:///system' }).then(async (fresh) => {
     try {
-      const error = await applyCpuMode(refused, 'host-model', {
-        session: fresh, backupDir: join(dir, 'backups-refused'), transform: (xml) => xml.replace("<memory unit='KiB'>", "<memory unit='bogus'>"),
+      const error = await applyCpuModeWithHooks(refused, 'host-model', { session: fresh, backupDir: join(dir, 'backups-refused') }, {
+        transform: (xml) => xml.replace("<memory unit='KiB'>", "<memory unit='bogus'>"),
       }).catch((e: unknown) => e);
       expect([(error as VirtNestedError).code, exitCodeFor(error)]).toEqual(['DEFINE_FAILED', 1]);
     } finally {

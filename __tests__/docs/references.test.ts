@@ -31,7 +31,7 @@ function codeOf(text: string): string[] {
 const code = docFiles(ROOT).flatMap((file) => codeOf(readFileSync(join(ROOT, file), 'utf8')).map((piece) => ({ file, piece })));
 
 test('the CLI has the commands the docs are written for', () => {
-  expect(commands.sort()).toEqual(['check-guest', 'check-host', 'disable-host', 'enable-host', 'help', 'lint', 'set-cpu']);
+  expect(commands.sort()).toEqual(['backups', 'check-guest', 'check-host', 'disable-host', 'enable-host', 'help', 'lint', 'restore', 'set-cpu']);
 });
 
 test('every virt-nested command and option the docs name exists', () => {

@@ -125,6 +125,8 @@ describe('define', () => {
       `libvirt at qemu:///system refused the definition in ${file}: XML document failed to validate against schema: Unable to validate doc against /usr/share/libvirt/schemas/domain.rng: Element domain has extra content: bogus`,
     );
     expect(error.command).toEqual([expect.stringContaining('counting-virsh'), '-c', 'qemu:///system', 'define', '--file', file, '--validate']);
+    // the virsh failure it was made from is kept as its cause, as for every other session error
+    expect(error.cause).toMatchObject({ code: 'VIRSH_FAILED', command: error.command, stderr: error.stderr });
     expect((await rejection(virsh.domstate(name))).code).toBe('GUEST_NOT_FOUND');
   });
 

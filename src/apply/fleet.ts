@@ -11,6 +11,7 @@ import { openVirsh, type VirshSession } from '../virsh/session.js';
 import { applyWithShutdown, messageOf } from './shutdown-around-edit.js';
 import { definitionDiff } from './definition-diff.js';
 import { NESTED_SAVE_WARNING, planCpuMode, type ApplyWarning, type CpuModePlan } from './plan-cpu-mode.js';
+import { withHostLifecycleEvents } from './watch-guest.js';
 import { checkSelected, checkSelection, selectGuests } from '../virsh/select-guests.js';
 
 /** Options of {@link applyCpuModeToHosts}. */
@@ -190,14 +191,14 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
       if (options.signal?.aborted) throw new VirtNestedError('ABORTED', `${uri ?? 'the default URI'} was not connected to because the operation was aborted`);
       return open ? open(uri) : openUntilConnected(uri, options.signal);
     },
-  }, async (session) => {
+  }, async (session) => withHostLifecycleEvents(session, async () => {
     for (const guest of await selectGuests(session, options, { all: true, persistent: true })) {
       if (options.signal?.aborted) { aborted = true; break; }
       const result = await oneGuest(session, guest, options);
       results.push(result);
       options.onResult?.(result);
     }
-  });
+  }, !options.dryRun));
   const unreachable = failures.filter((failure) => failure.code !== 'ABORTED');
   if (!options.signal?.aborted) checkSelected(options, results.length, options.uris.length - failures.length);
 

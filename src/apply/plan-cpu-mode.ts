@@ -25,7 +25,12 @@ export type PlanningCommands = Pick<VirshSession, 'uri' | 'run' | 'dumpxml' | 'd
  * const warning: ApplyWarning = { code: 'domcapabilities-unavailable', message: 'libvirt at test:///default cannot tell …' };
  */
 export interface ApplyWarning {
-  readonly code: DomainWarning['code'] | 'domcapabilities-unavailable' | 'nested-guests-block-save';
+  readonly code:
+    | DomainWarning['code']
+    | 'domcapabilities-unavailable'
+    | 'nested-guests-block-save'
+    | 'lifecycle-events-unavailable'
+    | 'backup-metadata-unwritten';
   readonly message: string;
 }
 
@@ -40,9 +45,14 @@ export const NESTED_SAVE_WARNING: ApplyWarning = {
   message: 'while the guest runs nested guests it cannot be saved or live-migrated; stop them first',
 };
 
-/** A guest's state, and whether it has a managed save image (which `domstate` does not show). */
+/**
+ * A guest's state; whether libvirt has given it an id (it does so early in a start, while the state
+ * still reads "shut off", right after copying the persistent definition for the new process); and
+ * whether it has a managed save image (which `domstate` does not show).
+ */
 export interface GuestState {
   readonly state: string;
+  readonly active: boolean;
   readonly managedSave: boolean;
 }
 
@@ -53,11 +63,12 @@ const READ = { pipeline: true } as const;
  * `virsh dominfo`: the guest's state and whether it has a managed save image.
  *
  * @example
- * await readState(session, 'web-1') // { state: 'shut off', managedSave: false }
+ * await readState(session, 'web-1') // { state: 'shut off', active: false, managedSave: false }
  */
 export async function readState(session: Pick<VirshSession, 'run'>, guest: string): Promise<GuestState> {
-  const { state, managedSave } = await dominfo(session, guest, READ);
-  return { state, managedSave };
+  const { state, id, managedSave } = await dominfo(session, guest, READ);
+  // libvirt gives a starting guest its id while the state still reads "shut off"
+  return { state, active: state !== 'shut off' || id !== undefined, managedSave };
 }
 
 /**

@@ -172,6 +172,43 @@ Exit codes: 0 no errors, 1 some file has an error (an unreadable, special or und
     .addHelpText('after', '\nExit codes: 0 nested virtualization available, 1 not, 2 usage error, guest missing or libvirt unreachable.')
     .action(run(() => import('./check-guest.js')));
 
+  program
+    .command('restore')
+    .argument('<guest>', 'guest name (libvirt domain name)')
+    .summary('undo: define the latest (or a named) backup of a guest again')
+    .description([
+      "Define a guest's latest backup again (or the one named with --backup), through the same safe path as set-cpu: the guest must be shut off, the definition is replaced only if it is still the one virt-nested last wrote (unless --force), and it is defined with 'virsh define --validate', read back and verified.",
+      'The definition it replaces is backed up first, so a second restore undoes the first.',
+    ].join('\n\n'))
+    .option('--backup <file>', 'the backup to define (default: the latest of GUEST at this URI)')
+    .option('-c, --connect <uri>', 'libvirt URI, as for virsh', collect)
+    .option('--force', 'restore even if the definition was changed since virt-nested wrote it')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `
+Examples:
+  virt-nested restore web-1
+  virt-nested restore web-1 --backup /var/lib/virt-nested/backups/web-1@local-20261125T061500Z.xml
+
+Exit codes: 0 done or nothing to do, 1 refused (guest not shut off, definition changed since
+virt-nested wrote it, another tool raced the define), 2 usage error, guest or backup missing,
+libvirt unreachable.`)
+    .action(run(() => import('./restore.js')));
+
+  program
+    .command('backups')
+    .argument('[guest]', 'only the backups of this guest')
+    .summary('list the backups virt-nested wrote, per guest and host')
+    .description('List the backups of guest definitions virt-nested wrote before each change (in $VIRT_NESTED_BACKUP_DIR, /var/lib/virt-nested/backups for root), per guest and host. Needs no libvirt.')
+    .option('-c, --connect <uri>', 'only backups read from this libvirt URI', collect)
+    .option('--json', 'print the list as JSON')
+    .addHelpText('after', `
+Examples:
+  virt-nested backups
+  virt-nested backups web-1 --json
+
+Exit codes: 0 listed (also when there are none), 2 usage error or unreadable backup directory.`)
+    .action(run(() => import('./backups.js')));
+
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s), outputError });
   }

@@ -173,7 +173,8 @@ class DomainView implements Domain {
   }
 
   get type() { return this.#get('type', (_, root) => attributeOf(root, 'type')); }
-  get name() { return this.#get('name', (doc, root) => textOfChild(doc, root, 'name')?.trim()); }
+  // libvirt keeps a name exactly as written (spaces at either end included)
+  get name() { return this.#get('name', (doc, root) => textOfChild(doc, root, 'name')); }
   get uuid() { return this.#get('uuid', (doc, root) => textOfChild(doc, root, 'uuid')?.trim()); }
   get title() { return this.#get('title', (doc, root) => textOfChild(doc, root, 'title')); }
   get description() { return this.#get('description', (doc, root) => textOfChild(doc, root, 'description')); }

@@ -168,6 +168,7 @@ export async function define(runner: VirshRunner, file: string, options: DefineO
     throw new VirshError('DEFINE_FAILED', `libvirt at ${runner.uri} refused the definition in ${file}: ${reason}`, {
       command: error.command,
       stderr: error.stderr,
+      cause: error,
     });
   }
 }

@@ -6,9 +6,9 @@
  * (`session-commands.ts`) onto it.
  */
 
-import { rmSync } from 'node:fs';
 import { VirtNestedError } from '../errors.js';
 import { assertVirshArgument } from './command-line.js';
+import { removeHistoryDir } from './history-dir.js';
 import { privateHistory } from './history.js';
 import type { VirshOutput, VirshRunOptions, VirshRunner } from './runner.js';
 import { bindSessionCommands, type SessionCommands } from './session-commands.js';
@@ -96,18 +96,16 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
   assertTimeout(timeoutMs);
   const requestedUri = options.uri === '' ? undefined : options.uri;
   if (requestedUri !== undefined) assertVirshArgument(requestedUri);
-  const history = privateHistory(requestedUri);
+  // an aborted call makes nothing, not even the history directories' parent
+  const history = options.signal?.aborted ? undefined : privateHistory(requestedUri);
   const env = virshEnvironment({ ...(history ? { XDG_CACHE_HOME: history } : {}), ...options.env });
   const argv = ['-q', ...(requestedUri === undefined ? [] : ['-c', requestedUri])];
   const shownUri = requestedUri || env['VIRSH_DEFAULT_CONNECT_URI'] || env['LIBVIRT_DEFAULT_URI'] || 'the default URI';
-  if (options.signal?.aborted) {
-    if (history) rmSync(history, { recursive: true, force: true });
-    throw new VirtNestedError('ABORTED', `virsh was not started for ${shownUri} because the operation was aborted`);
-  }
+  if (options.signal?.aborted) throw new VirtNestedError('ABORTED', `virsh was not started for ${shownUri} because the operation was aborted`);
 
   const virsh = spawnVirsh(virshPath, argv, env);
   const exited = virsh.exited.then((exit) => {
-    if (history) rmSync(history, { recursive: true, force: true });
+    removeHistoryDir(history);
     return exit;
   });
   const transport = await openTransport({

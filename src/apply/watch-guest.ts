@@ -1,0 +1,45 @@
+/**
+ * Whether and how the define workflow watches a guest's lifecycle events: on a connection of its own
+ * for one guest, or through the watch of every guest of a host that a fleet run opens once per host
+ * (a virsh connection per guest would cost a fleet more than the edits do).
+ */
+import { guestView, watchLifecycleEvents, type LifecycleWatch } from '../virsh/lifecycle-events.js';
+import type { VirshCommands } from './define-safely.js';
+
+/** The watch of every guest, per session, while a fleet works on that host. */
+const hostWatches = new WeakMap<VirshCommands, LifecycleWatch>();
+
+/** libvirt's test driver (`test:///…`) keeps its state per connection: a second one sees none of its events. */
+const watchable = (uri: string) => !uri.startsWith('test:');
+
+/**
+ * Starts watching `guest` unless told not to: through the host's watch when one is open for this
+ * session, else on a connection of its own.
+ *
+ * @example
+ * const watch = startWatch(session, 'web-1'); // … await watch?.close();
+ */
+export function startWatch(session: VirshCommands, guest: string, enabled = true): LifecycleWatch | undefined {
+  if (!enabled || !watchable(session.uri)) return undefined;
+  const host = hostWatches.get(session);
+  return host ? guestView(host, guest) : watchLifecycleEvents(session.uri, guest);
+}
+
+/**
+ * Runs `work` with one watch of every guest's lifecycle events open for `session` (closed after), which
+ * every define through that session then reads from.
+ *
+ * @example
+ * await withHostLifecycleEvents(session, async () => { for (const guest of guests) await applyCpuMode(guest, mode, { session }); });
+ */
+export async function withHostLifecycleEvents<T>(session: VirshCommands, work: () => Promise<T>, enabled = true): Promise<T> {
+  if (!enabled || !watchable(session.uri) || hostWatches.has(session)) return work();
+  const watch = watchLifecycleEvents(session.uri, undefined);
+  hostWatches.set(session, watch);
+  try {
+    return await work();
+  } finally {
+    hostWatches.delete(session);
+    await watch.close();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * libvirt's lifecycle events of one guest, as `virsh event --loop --event lifecycle --domain NAME` prints
+ * them, on a connection of its own. libvirt has no compare-and-swap define: watching these events is how
+ * the apply workflow learns that another client defined or started the guest between its last read and
+ * its define. libvirt sends a client the events of its connection in the order they happened.
+ *
+ * The watching virsh runs its interactive shell: an `echo TOKEN` before the `event` command tells when
+ * the connection is open; the registration is the next request on it, sent before anything else the
+ * workflow asks (measured on libvirt 9.0: it is in place within a few milliseconds of the token).
+ */
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import { virshCommandLine } from './command-line.js';
+import { removeHistoryDir } from './history-dir.js';
+import { privateHistory } from './history.js';
+import { virshEnvironment } from './virsh-process.js';
+
+/**
+ * One lifecycle event: libvirt's event and detail words, e.g. `Defined`/`Updated`, `Started`/`Booted`,
+ * `Undefined`/`Removed`, `Stopped`/`Destroyed`.
+ *
+ * @example
+ * const event: LifecycleEvent = { domain: 'web-1', event: 'Defined', detail: 'Updated' };
+ */
+export interface LifecycleEvent {
+  /** The guest's name. */
+  readonly domain: string;
+  readonly event: string;
+  readonly detail: string;
+}
+
+/**
+ * A running watch on one guest's lifecycle events.
+ *
+ * @example
+ * const watch = await watchLifecycleEvents('qemu:///system', 'web-1');
+ * if (await watch.ready) { … await watch.waitFor((events) => events.some((e) => e.event === 'Defined'), 3000); }
+ * await watch.close();
+ */
+export interface LifecycleWatch {
+  /** True once the watching connection is open and the registration sent; false when it could not be made. */
+  readonly ready: Promise<boolean>;
+  /** Every event received so far, in the order libvirt sent them. */
+  readonly events: readonly LifecycleEvent[];
+  /** Resolves true as soon as `predicate(events)` holds, false after `timeoutMs` or when the watch ended. */
+  waitFor(predicate: (events: readonly LifecycleEvent[]) => boolean, timeoutMs: number): Promise<boolean>;
+  /** Stops watching (interrupts the event loop, then `quit`, then a kill after a grace period). */
+  close(): Promise<void>;
+}
+
+/** How long the watching virsh may take to connect before the watch is given up. */
+const READY_TIMEOUT_MS = 10_000;
+const CLOSE_GRACE_MS = 2_000;
+/**
+ * The longest a watch lasts, in seconds (virsh reads no stdin during the loop, so this is what ends the
+ * watch of an owner that was killed): far more than one guest's edit takes, or a host's many guests.
+ */
+const GUEST_WATCH_LIMIT_S = 300;
+const HOST_WATCH_LIMIT_S = 3600;
+
+const EVENT_LINE = /^event 'lifecycle' for domain '(.*)': (\S+) ?(.*)$/;
+
+/**
+ * Starts watching the lifecycle events of `guest` (of every guest when undefined) at `uri` on a new
+ * virsh connection. Never throws: a watch that cannot be made resolves `ready` to false.
+ *
+ * @example
+ * const watch = watchLifecycleEvents('qemu:///system', 'web-1');
+ */
+export function watchLifecycleEvents(uri: string, guest: string | undefined, options: { virshPath?: string } = {}): LifecycleWatch {
+  const events: LifecycleEvent[] = [];
+  const waiters = new Set<() => void>();
+  const notify = () => { for (const wake of [...waiters]) wake(); };
+  const token = `virt-nested-events-${randomBytes(8).toString('hex')}`;
+  let ended = false;
+  let line: string;
+  try {
+    line = virshCommandLine(['event', ...(guest === undefined ? [] : ['--domain', guest]), '--event', 'lifecycle', '--loop',
+      '--timeout', String(guest === undefined ? HOST_WATCH_LIMIT_S : GUEST_WATCH_LIMIT_S)]);
+  } catch {
+    return { ready: Promise.resolve(false), events, waitFor: async () => false, close: async () => undefined };
+  }
+  const history = privateHistory(uri);
+  const subprocess = execa(options.virshPath ?? 'virsh', ['-q', '-c', uri], {
+    stdin: 'pipe', stdout: 'pipe', stderr: 'ignore', buffer: false, reject: false,
+    env: virshEnvironment(history ? { XDG_CACHE_HOME: history } : {}), extendEnv: false,
+    forceKillAfterDelay: CLOSE_GRACE_MS, detached: true,
+  });
+  const exited = subprocess.then(() => {
+    ended = true;
+    removeHistoryDir(history);
+    notify();
+  });
+  subprocess.stdin.on('error', () => undefined);
+
+  let markReady!: (ready: boolean) => void;
+  const ready = new Promise<boolean>((resolve) => { markReady = resolve; });
+  const readyTimer = setTimeout(() => markReady(false), READY_TIMEOUT_MS);
+  void exited.then(() => { clearTimeout(readyTimer); markReady(false); });
+
+  let text = '';
+  let seenToken = false;
+  subprocess.stdout.on('data', (data: Buffer) => {
+    text += data.toString('utf8');
+    if (!seenToken) {
+      // the shell echoes the command line `echo TOKEN` too: the token not after `echo ` is the output
+      let at = text.indexOf(token);
+      while (at >= 0 && text.slice(Math.max(0, at - 5), at) === 'echo ') at = text.indexOf(token, at + token.length);
+      if (at < 0) return;
+      seenToken = true;
+      text = text.slice(at + token.length);
+      clearTimeout(readyTimer);
+      markReady(true);
+    }
+    const lines = text.split('\n');
+    text = lines.pop() ?? '';
+    let added = false;
+    for (const l of lines) {
+      const match = EVENT_LINE.exec(l);
+      if (match) {
+        events.push({ domain: match[1] as string, event: match[2] as string, detail: match[3] as string });
+        added = true;
+      }
+    }
+    if (added) notify();
+  });
+  subprocess.stdin.write(`echo ${token}\n${line}\n`);
+
+  const waitFor = (predicate: (events: readonly LifecycleEvent[]) => boolean, timeoutMs: number): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
+      const check = () => {
+        if (predicate(events)) finish(true);
+        else if (ended) finish(false);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (result: boolean) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(result);
+      };
+      waiters.add(check);
+      check();
+    });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearTimeout(readyTimer);
+      markReady(false);
+      if (!ended) {
+        // SIGINT ends `event --loop` and returns to the prompt; `quit` then closes the connection cleanly
+        subprocess.kill('SIGINT');
+        subprocess.stdin.end('quit\n');
+        const timer = setTimeout(() => subprocess.kill('SIGKILL'), CLOSE_GRACE_MS);
+        await exited;
+        clearTimeout(timer);
+      }
+      await exited;
+    })();
+    return closing;
+  };
+  return { ready, events, waitFor, close };
+}
+
+/**
+ * One guest's events from a watch of every guest: those received from now on. Closing it leaves the
+ * watch it reads from running (its owner closes that).
+ *
+ * @example
+ * const web1 = guestView(hostWatch, 'web-1');
+ */
+export function guestView(watch: LifecycleWatch, guest: string): LifecycleWatch {
+  const from = watch.events.length;
+  const mine = () => watch.events.slice(from).filter((e) => e.domain === guest);
+  return {
+    ready: watch.ready,
+    get events() { return mine(); },
+    waitFor: (predicate, timeoutMs) => watch.waitFor(() => predicate(mine()), timeoutMs),
+    close: async () => undefined,
+  };
+}
