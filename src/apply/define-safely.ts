@@ -32,6 +32,7 @@ export interface DefineWorkflowOptions {
   /** Where backups go, and where the new definition is staged for `virsh define --file` (default: see `defaultBackupDir`). */
   readonly backupDir?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** The clock that names and dates the backup (default: the real one). */
   readonly now?: () => Date;
   /**
    * Watch libvirt's lifecycle events of the guest during the define (default true), to find a define
