@@ -15,8 +15,8 @@
 // dependency. The build fails otherwise.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const SRC = resolve('src');
@@ -104,6 +104,32 @@ checkBundled('the library', library.metafile);
 // program that both imports and requires the package gets one copy of it (one VirtNestedError class)
 writeFileSync('dist/lib/index.cjs', "'use strict';\nmodule.exports = require('./index.js');\n");
 writeFileSync('dist/lib/index.d.cts', "export * from './index.js';\n");
+
+/**
+ * Removes the declarations that no public declaration reaches (internal modules): tsc writes one per
+ * module, and the package ships only what `index.d.ts` needs, to stay small.
+ */
+function pruneDeclarations(root) {
+  const reached = new Set();
+  const visit = (file) => {
+    if (reached.has(file) || !existsSync(file)) return;
+    reached.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const [, spec] of text.matchAll(/(?:from\s+|import\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      visit(resolve(dirname(file), spec.replace(/\.js$/, '.d.ts')));
+    }
+  };
+  visit(resolve(root, 'index.d.ts'));
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.d.ts') && !reached.has(path)) rmSync(path);
+    }
+  };
+  walk(root);
+}
+pruneDeclarations(resolve('dist/lib'));
 
 await build({
   ...common,

@@ -11,7 +11,8 @@ cache=$project/.cache/vm
 mkdir -p "$cache/debs"
 
 busybox=/bin/busybox
-[ -x "$busybox" ] && "$busybox" --list | grep -qx insmod || { echo "vm-setup: $busybox (busybox-static) is missing" >&2; exit 2; }
+# grep reads all of the list (no -q): with pipefail, busybox killed by SIGPIPE after an early match would read as "missing"
+[ -x "$busybox" ] && "$busybox" --list | grep -x insmod >/dev/null || { echo "vm-setup: $busybox (busybox-static) is missing" >&2; exit 2; }
 ! ldd "$busybox" >/dev/null 2>&1 || { echo "vm-setup: $busybox is not static; install busybox-static" >&2; exit 2; }
 for tool in dpkg-deb cpio depmod modprobe gzip; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "vm-setup: $tool is missing" >&2; exit 2; }

@@ -31,8 +31,9 @@ export interface DefineWorkflowOptions {
   readonly session: VirshCommands;
   /** Where backups go, and where the new definition is staged for `virsh define --file` (default: see `defaultBackupDir`). */
   readonly backupDir?: string;
+  /** The environment `defaultBackupDir` reads (`VIRT_NESTED_BACKUP_DIR`, `XDG_STATE_HOME`); `process.env` when not given. */
   readonly env?: NodeJS.ProcessEnv;
-  /** The clock that names and dates the backup (default: the real one). */
+  /** The clock, for the backup's time stamp; `new Date()` when not given. */
   readonly now?: () => Date;
   /**
    * Watch libvirt's lifecycle events of the guest during the define (default true), to find a define
