@@ -71,7 +71,9 @@ export class DomainXmlError extends VirtNestedError {
 
 /**
  * A virsh command that failed: carries the command (argv, never a shell string), its exit code and
- * libvirt's own message.
+ * libvirt's own message. `sessionEnded` is true when virsh itself went away (exited, was killed, or the
+ * session ended before the command's answer): the command's outcome is then unknown, and the error is
+ * never libvirt's answer to it.
  *
  * @example
  * catch (e) { if (e instanceof VirshError) console.error(e.command.join(' '), e.stderr); }
@@ -80,85 +82,84 @@ export class VirshError extends VirtNestedError {
   readonly command: readonly string[];
   readonly exitCode: number | undefined;
   readonly stderr: string;
-  constructor(code: ErrorCode, message: string, details: { command: readonly string[]; exitCode?: number; stderr: string; cause?: unknown }) {
+  readonly sessionEnded: boolean;
+  constructor(code: ErrorCode, message: string, details: { command: readonly string[]; exitCode?: number; stderr: string; cause?: unknown; sessionEnded?: boolean }) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'VirshError';
     this.command = details.command;
     this.exitCode = details.exitCode;
     this.stderr = details.stderr;
+    this.sessionEnded = details.sessionEnded ?? false;
   }
 }
 
 /**
- * A guest that must be shut off for the change (libvirt applies `<cpu>` at the next start only, and a
- * live definition would be expanded by QEMU). `state` is what `virsh domstate` said.
+ * Why a guest counts as not shut off: it is `'running'` (or paused, or starting: any state but shut off),
+ * it has a `'managed-save'` image its next start would resume, or it did not power off within the
+ * `'shutdown-timeout'` it was given. Only `'running'` is a guest a fleet run skips; the others fail it.
  *
  * @example
- * catch (e) { if (e instanceof GuestNotShutOffError) console.log(`${e.guest} is ${e.state}`); }
+ * const reason: NotShutOffReason = 'managed-save';
+ */
+export type NotShutOffReason = 'running' | 'managed-save' | 'shutdown-timeout';
+
+/**
+ * A guest that must be shut off for the change (libvirt applies `<cpu>` at the next start only, and a
+ * live definition would be expanded by QEMU). `state` is what libvirt said last; `reason` says which
+ * of the three refusals this is (see {@link NotShutOffReason}).
+ *
+ * @example
+ * catch (e) { if (e instanceof GuestNotShutOffError && e.reason === 'running') console.log(`${e.guest} is ${e.state}`); }
  */
 export class GuestNotShutOffError extends VirtNestedError {
   readonly guest: string;
   readonly state: string;
-  constructor(guest: string, state: string, message: string) {
-    super('GUEST_NOT_SHUT_OFF', message);
+  readonly reason: NotShutOffReason;
+  constructor(guest: string, state: string, message: string, options?: { reason?: NotShutOffReason; cause?: unknown }) {
+    super('GUEST_NOT_SHUT_OFF', message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GuestNotShutOffError';
     this.guest = guest;
     this.state = state;
+    this.reason = options?.reason ?? 'running';
   }
 }
 
 /**
- * Exit code of the CLI: success.
+ * The refusal to reload the KVM module while something holds it; `guests` names those libvirt
+ * listed at `uri` (empty when it listed none or could not be asked).
  *
  * @example
- * process.exitCode = report.ok ? EXIT_OK : EXIT_FAILED;
+ * catch (e) { if (e instanceof GuestsRunningError) console.error(`shut down ${e.guests.join(', ')} first`); }
  */
-export const EXIT_OK = 0;
-/**
- * Exit code of the CLI: a check failed or a change was refused.
- *
- * @example
- * process.exitCode = report.ok ? EXIT_OK : EXIT_FAILED;
- */
-export const EXIT_FAILED = 1;
-/**
- * Exit code of the CLI: a usage or input error, or libvirt could not be reached.
- *
- * @example
- * process.exitCode = EXIT_USAGE;
- */
-export const EXIT_USAGE = 2;
-
-const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'GUEST_NOT_SHUT_OFF',
-  'GUEST_NOT_RUNNING',
-  'GUEST_CHANGED',
-  'FILE_CHANGED',
-  'MODE_UNSUPPORTED',
-  'DEFINE_FAILED',
-  'VERIFY_FAILED',
-  'GUESTS_RUNNING',
-  'KERNEL_VULNERABLE',
-  'HOST_UNSUPPORTED',
-]);
-
-/**
- * The CLI's one mapping from an error to an exit code: refusals are 1, everything else
- * (usage, input, libvirt unreachable, guest missing) is 2.
- *
- * @example
- * process.exitCode = exitCodeFor(error);
- */
-export function exitCodeFor(error: unknown): number {
-  return error instanceof VirtNestedError ? exitCodeForCode(error.code) : EXIT_USAGE;
+export class GuestsRunningError extends VirtNestedError {
+  readonly guests: readonly string[];
+  readonly uri: string;
+  constructor(guests: readonly string[], uri: string, message: string) {
+    super('GUESTS_RUNNING', message);
+    this.name = 'GuestsRunningError';
+    this.guests = guests;
+    this.uri = uri;
+  }
 }
 
 /**
- * The exit code for an error code, as reported in JSON results (`{ error: { code, message } }`).
+ * An error as a JSON result carries it (`{ "error": { "code", "message" } }`): the code stays an
+ * {@link ErrorCode}, never a bare string, so the exit-code policy can be asked about it.
  *
  * @example
- * exitCodeForCode('GUEST_NOT_SHUT_OFF') // 1
+ * const failure: ErrorReport = { code: 'GUEST_NOT_FOUND', message: 'guest "web-9" was not found on qemu:///system' };
  */
-export function exitCodeForCode(code: string): number {
-  return REFUSALS.has(code as ErrorCode) ? EXIT_FAILED : EXIT_USAGE;
+export interface ErrorReport {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/**
+ * The code of anything thrown: a {@link VirtNestedError}'s own, `'INTERNAL'` for anything else (a bug).
+ *
+ * @example
+ * errorCodeOf(new Error('boom')) // 'INTERNAL'
+ */
+export function errorCodeOf(error: unknown): ErrorCode {
+  return error instanceof VirtNestedError ? error.code : 'INTERNAL';
 }

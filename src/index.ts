@@ -11,6 +11,7 @@
  * await writeFile(path, serializeDomain(next));
  */
 export * from './errors.js';
+export { EXIT_OK, EXIT_FAILED, EXIT_USAGE, exitCodeFor, exitCodeForCode } from './cli/exit-codes.js';
 export type * from './domain/types.js';
 export { parseDomain, type ParseDomainOptions } from './domain/parse-domain.js';
 export { serializeDomain } from './domain/serialize-domain.js';
@@ -23,7 +24,6 @@ export { disableHost, type DisableHostOptions, type DisableHostResult } from './
 export type { HostChangeOptions, HostChangeResult, RefusalReport } from './host/set-host-nested.js';
 export type { HostChangeCheckId } from './host/nested-checks.js';
 export type { FileChange, ModprobeConflict, PlannedCommand, ReloadOutcome, NestedDirection } from './host/nested-plan.js';
-export { GuestsRunningError } from './host/module-users.js';
 export { KERNEL_ADVISORIES, type KernelAdvisory } from './host/kernel-advisories.js';
 export type { KernelVersion } from './host/kernel-advisory.js';
 export type { CpuInfo, KvmModule, VirtualizationFlag } from './host/cpuinfo.js';

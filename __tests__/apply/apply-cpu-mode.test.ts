@@ -97,6 +97,7 @@ test('a running guest is refused and its definition is byte-identical', async ()
     const error = await applyCpuMode(name, 'host-model', { session, backupDir: backups }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GuestNotShutOffError);
     expect((error as GuestNotShutOffError).state).toBe('running');
+    expect((error as GuestNotShutOffError).reason).toBe('running');
     expect((error as Error).message).toBe(`guest "${name}" is running; shut it off first (virsh -c qemu:///system shutdown --domain ${name}), then run set-cpu again`);
     expect(await definition(name)).toBe(before);
   } finally {
@@ -232,7 +233,8 @@ test('a guest with a managed save image is refused: its next start would resume 
   expect((await plainVirsh(['managedsave', '--domain', name])).exitCode).toBe(0);
   try {
     const error = await applyCpuMode(name, 'host-model', { session, backupDir: backups }).catch((e: unknown) => e);
-    expect((error as VirtNestedError).code).toBe('GUEST_NOT_SHUT_OFF');
+    expect(error).toBeInstanceOf(GuestNotShutOffError);
+    expect([(error as GuestNotShutOffError).reason, (error as GuestNotShutOffError).state]).toEqual(['managed-save', 'shut off']);
     expect((error as Error).message).toBe(`guest "${name}" has a managed save image: its next start resumes the saved memory with the old CPU; discard it (virsh -c qemu:///system managedsave-remove --domain ${name}, which loses that memory state) or start and shut down the guest, then run set-cpu again`);
     expect(await definition(name)).toBe(before);
     expect(() => readdirSync(backups)).not.toThrow();

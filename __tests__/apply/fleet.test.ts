@@ -7,7 +7,9 @@ import { watch } from 'node:fs';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyCpuModeToHosts, fleetExitCode, type GuestResult } from '../../src/apply/fleet.js';
+import { applyCpuModeToHosts, type GuestResult } from '../../src/apply/fleet.js';
+import { fleetExitCode } from '../../src/cli/exit-codes.js';
+import type { ErrorReport } from '../../src/errors.js';
 import { VirshError } from '../../src/errors.js';
 import { openVirsh, type VirshSession } from '../../src/virsh/session.js';
 import { defineQemuGuest, definition, expectedAfterHostModel, type GuestKind } from './fleet-guests.js';
@@ -140,7 +142,7 @@ test('--shutdown: a guest that was changed but could not be started again is rep
 
 describe('fleetExitCode: a missing guest is exit 2 alone, one failed guest in a fleet', () => {
   const summary = { hosts: 1, unreachable: [], guests: 1, changed: 0, unchanged: 0, skipped: 0, failed: 1, aborted: false };
-  const result = (guest: string, error?: { code: string; message: string }) => ({
+  const result = (guest: string, error?: ErrorReport) => ({
     guest, uri: SYSTEM, mode: 'host-model' as const, changed: !error, dryRun: false, before: null, after: null, backup: null,
     shutdown: false, restarted: false, warnings: [], ...(error ? { error } : {}),
   });

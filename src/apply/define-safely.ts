@@ -14,6 +14,7 @@ import { defineRefusalReasons } from '../virsh/domain-commands.js';
 import { virshHint } from '../virsh/hint.js';
 import type { VirshSession } from '../virsh/session.js';
 import { stageDefinition, type StagedDefinition } from './backup.js';
+import { refusedByLibvirt, unfinishedDefine } from './define-failure.js';
 import { readDefinition, readGuest, type ApplyWarning, type GuestState } from './plan-cpu-mode.js';
 
 /** What the workflow needs of a virsh session (see `virsh/`). */
@@ -68,8 +69,9 @@ export function requireShutOff(session: VirshCommands, guest: string, { state, a
   if (state !== 'shut off') throw new GuestNotShutOffError(guest, state, message(state));
   if (active) throw new GuestNotShutOffError(guest, 'starting', message('starting'));
   if (managedSave) {
-    throw new VirtNestedError('GUEST_NOT_SHUT_OFF',
-      `guest "${guest}" has a managed save image: its next start resumes the saved memory with the old ${command === 'set-cpu' ? 'CPU' : 'definition'}; discard it (${virshHint(session.uri, 'managedsave-remove', { guest })}, which loses that memory state) or start and shut down the guest, then run ${command} again`);
+    throw new GuestNotShutOffError(guest, state,
+      `guest "${guest}" has a managed save image: its next start resumes the saved memory with the old ${command === 'set-cpu' ? 'CPU' : 'definition'}; discard it (${virshHint(session.uri, 'managedsave-remove', { guest })}, which loses that memory state) or start and shut down the guest, then run ${command} again`,
+      { reason: 'managed-save' });
   }
 }
 
@@ -184,6 +186,8 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
   try {
     await session.define(plan.staged.file, { validate: true });
   } catch (error) {
+    // only libvirt's refusal is DEFINE_FAILED (exit 1); virsh gone or timed out says nothing of the definition
+    if (!refusedByLibvirt(error)) throw unfinishedDefine(error, who, backup);
     const after = await readDefinition(session, guest).catch(() => undefined);
     const kept = after === original ? 'the original is kept' : 'the definition is left as libvirt now has it';
     throw new VirtNestedError('DEFINE_FAILED', `libvirt refused the new definition of ${who}: ${libvirtMessage(error)}; ${kept} (backup: ${backup})`, { cause: error });

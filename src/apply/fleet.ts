@@ -3,12 +3,12 @@
  * host, hosts in parallel, the guests of one host one after another, every safety step of
  * `applyCpuMode` for each guest.
  */
-import { GuestNotShutOffError, VirshError, VirtNestedError, exitCodeForCode } from '../errors.js';
+import { errorCodeOf, GuestNotShutOffError, VirtNestedError, type ErrorReport } from '../errors.js';
 import type { NestedPolicy } from '../cpu/nested.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
 import { openVirsh, type VirshSession } from '../virsh/session.js';
-import { applyCpuMode } from './apply-cpu-mode.js';
+import { applyWithShutdown, messageOf } from './shutdown-around-edit.js';
 import { definitionDiff } from './definition-diff.js';
 import { NESTED_SAVE_WARNING, planCpuMode, type ApplyWarning, type CpuModePlan } from './plan-cpu-mode.js';
 import { withHostLifecycleEvents } from './watch-guest.js';
@@ -68,7 +68,7 @@ export interface GuestResult {
   /** Why the guest was left alone (its state, e.g. 'running'); absent when it was not. */
   readonly skipped?: string;
   /** Why the guest failed; absent when it did not. */
-  readonly error?: { readonly code: string; readonly message: string };
+  readonly error?: ErrorReport;
   readonly dryRun: boolean;
   readonly before: DomainCpu | null;
   readonly after: DomainCpu | null;
@@ -103,11 +103,6 @@ export interface FleetReport {
   readonly summary: FleetSummary;
 }
 
-const POLL_MS = 250;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-
 /**
  * A session whose connecting can be aborted, but not the session itself: an abort must let the guest
  * being edited finish (its define, verification, and start again), so it is checked between guests.
@@ -123,29 +118,6 @@ async function openUntilConnected(uri: string | undefined, signal: AbortSignal |
     signal.removeEventListener('abort', forward);
   }
 }
-
-/** ACPI shutdown; drivers without shutdown modes (libvirt's test driver) get their own graceful default. */
-async function shutdownGracefully(session: VirshSession, guest: string): Promise<void> {
-  try {
-    await session.shutdown(guest, { mode: 'acpi' });
-  } catch (error) {
-    if (!(error instanceof VirshError && /unsupported flags/.test(error.stderr))) throw error;
-    await session.shutdown(guest);
-  }
-}
-
-async function waitForShutOff(session: VirshSession, guest: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await session.domstate(guest)) !== 'shut off') {
-    if (Date.now() > deadline) {
-      throw new VirtNestedError('GUEST_NOT_SHUT_OFF', `guest "${guest}" did not shut down within ${Math.round(timeoutMs / 1000)} s; it was left running and not changed`);
-    }
-    await sleep(POLL_MS);
-  }
-}
-
-const codeOf = (error: unknown) => (error instanceof VirtNestedError ? error.code : 'INTERNAL');
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Whether a guest must be planned before anything else: its state and edit decide what happens. */
 const plansFirst = (options: FleetOptions) =>
@@ -186,54 +158,15 @@ async function decideAndApply(session: VirshSession, guest: string, options: Fle
     if (running && options.shutdown && options.dryRun) {
       return { ...planned, changed: true, before: plan.domain.cpu ?? null, after: plan.next.cpu ?? null, shutdown: true, warnings: [...plan.warnings, NESTED_SAVE_WARNING] };
     }
-    return { ...planned, ...await applyToGuest(session, guest, mode, running && Boolean(options.shutdown), options) };
+    return { ...planned, ...await applyWithShutdown(session, guest, mode, running && Boolean(options.shutdown), options) };
   } catch (error) {
-    if (error instanceof GuestNotShutOffError && (!options.shutdown || options.dryRun)) {
+    // a guest that is running is left alone unless told to shut it down; any other refusal fails it
+    if (error instanceof GuestNotShutOffError && error.reason === 'running' && (!options.shutdown || options.dryRun)) {
       return { ...base, skipped: error.state };
     }
     options.onError?.(error, guest, session.uri);
-    return { ...base, error: { code: codeOf(error), message: messageOf(error) } };
+    return { ...base, error: { code: errorCodeOf(error), message: messageOf(error) } };
   }
-}
-
-/** applyCpuMode, with the guest shut down first and started again after when `shutdown` says so. */
-async function applyToGuest(session: VirshSession, guest: string, mode: CpuMode, shutdown: boolean, options: FleetOptions) {
-  const applyOptions = {
-    session,
-    ...(options.dryRun ? { dryRun: true } : {}),
-    ...(options.nested ? { nested: options.nested } : {}),
-    ...(options.backupDir ? { backupDir: options.backupDir } : {}),
-    ...(options.env ? { env: options.env } : {}),
-  };
-  let wasRunning = false;
-  if (shutdown) {
-    const state = await session.domstate(guest);
-    if (state !== 'shut off') {
-      wasRunning = state === 'running';
-      await shutdownGracefully(session, guest);
-      // not cut short by an abort: the guest was asked to power off and is finished first
-      await waitForShutOff(session, guest, options.shutdownTimeoutMs ?? 120_000);
-    }
-  }
-  const outcome = await applyCpuMode(guest, mode, applyOptions).then((applied) => ({ applied }), (failure: unknown) => ({ failure }));
-  // start it again if we shut it down, whatever the edit did; a start failure must not hide the edit
-  const startFailure = wasRunning && (await session.domstate(guest).catch(() => 'unknown')) !== 'running'
-    ? await session.start(guest).then(() => undefined, (failure: unknown) => failure)
-    : undefined;
-  if ('failure' in outcome) {
-    if (startFailure !== undefined) {
-      throw new VirtNestedError(codeOf(outcome.failure), `${messageOf(outcome.failure)}; and starting the guest again failed: ${messageOf(startFailure)}`);
-    }
-    throw outcome.failure;
-  }
-  const { applied } = outcome;
-  return {
-    changed: applied.changed, before: applied.before, after: applied.after, backup: applied.backup, warnings: applied.warnings,
-    shutdown: wasRunning, restarted: wasRunning && startFailure === undefined,
-    ...(startFailure === undefined ? {} : {
-      error: { code: codeOf(startFailure), message: `guest "${guest}" was changed, but could not be started again: ${messageOf(startFailure)}` },
-    }),
-  };
 }
 
 /**
@@ -283,21 +216,4 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
       aborted: aborted || Boolean(options.signal?.aborted),
     },
   };
-}
-
-/**
- * The exit code for a fleet run: 0 all done, 1 some guest refused/failed/skipped or some host
- * unreachable, 2 no host reachable, or the one guest asked for failed for a usage-class reason (not
- * found: in a fleet, a missing guest is one failed guest, exit 1).
- *
- * @example
- * process.exitCode = fleetExitCode(report);
- */
-export function fleetExitCode(report: FleetReport): number {
-  const { results, summary } = report;
-  if (results.length === 0 && summary.unreachable.length > 0 && summary.unreachable.length === summary.hosts) return 2;
-  const [only] = results;
-  if (results.length === 1 && summary.hosts === 1 && only?.error && !only.changed && exitCodeForCode(only.error.code) === 2) return 2;
-  if (summary.failed || summary.skipped || summary.unreachable.length || summary.aborted) return 1;
-  return 0;
 }

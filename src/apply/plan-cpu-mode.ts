@@ -12,10 +12,15 @@ import { parseDomain } from '../domain/parse-domain.js';
 import { serializeDomain } from '../domain/serialize-domain.js';
 import type { CpuMode, Domain, DomainWarning } from '../domain/types.js';
 import { cpuModesSupported, hostModelCpu, type CpuModesSupported } from '../virsh/domcapabilities.js';
+import { dominfo } from '../virsh/dominfo.js';
+import type { Remember } from '../virsh/session-memo.js';
 import type { VirshSession } from '../virsh/session.js';
 
 /** What planning needs of a virsh session. */
-export type PlanningCommands = Pick<VirshSession, 'uri' | 'run' | 'dumpxml' | 'domcapabilities'>;
+export type PlanningCommands = Pick<VirshSession, 'uri' | 'run' | 'dumpxml' | 'domcapabilities'> & {
+  /** The session's memory (every session has one); without it, each guest asks domcapabilities again. */
+  readonly remember?: Remember;
+};
 
 /**
  * A warning on a set-cpu result: the edit's own ({@link DomainWarning}) or the workflow's.
@@ -65,10 +70,9 @@ const READ = { pipeline: true } as const;
  * await readState(session, 'web-1') // { state: 'shut off', active: false, managedSave: false }
  */
 export async function readState(session: Pick<VirshSession, 'run'>, guest: string): Promise<GuestState> {
-  const { stdout } = await session.run(['dominfo', '--domain', guest], READ);
-  const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(stdout)?.[1]?.trim();
-  const state = field('State') ?? 'unknown';
-  return { state, active: state !== 'shut off' || (field('Id') ?? '-') !== '-', managedSave: field('Managed save') === 'yes' };
+  const { state, id, managedSave } = await dominfo(session, guest, READ);
+  // libvirt gives a starting guest its id while the state still reads "shut off"
+  return { state, active: state !== 'shut off' || id !== undefined, managedSave };
 }
 
 /**
@@ -107,13 +111,10 @@ function capabilitiesOf(xml: string): HostCpuCapabilities {
   };
 }
 
-/** domcapabilities answers per session: the guests of one host mostly share emulator, arch and machine. */
-const capabilitiesAsked = new WeakMap<object, Map<string, Promise<HostCpuCapabilities | undefined>>>();
-
 /**
  * What libvirt says about the CPU for this guest's emulator, arch, machine and virt type; undefined
  * when the connection has no domcapabilities (libvirt's test driver). Asked once per session for
- * each such combination.
+ * each such combination (the guests of one host mostly share them): the session keeps the answer.
  */
 function hostCpuCapabilities(session: PlanningCommands, domain: Domain): Promise<HostCpuCapabilities | undefined> {
   const options = {
@@ -122,17 +123,9 @@ function hostCpuCapabilities(session: PlanningCommands, domain: Domain): Promise
     ...(domain.os.machine ? { machine: domain.os.machine } : {}),
     ...(domain.type ? { virttype: domain.type } : {}),
   };
-  const key = JSON.stringify(options);
-  let asked = capabilitiesAsked.get(session);
-  if (!asked) capabilitiesAsked.set(session, (asked = new Map()));
-  let answer = asked.get(key);
-  if (!answer) {
-    answer = session.domcapabilities(options).then((caps) => (caps === undefined ? undefined : capabilitiesOf(caps)));
-    // a failure is not remembered: the next guest asks again
-    answer.catch(() => asked?.delete(key));
-    asked.set(key, answer);
-  }
-  return answer;
+  const ask = () => session.domcapabilities(options).then((caps) => (caps === undefined ? undefined : capabilitiesOf(caps)));
+  // a stand-in for a session (tests) may keep nothing: then each guest asks
+  return session.remember ? session.remember(`domcapabilities ${JSON.stringify(options)}`, ask) : ask();
 }
 
 /** What set-cpu is asked to do to each guest. */

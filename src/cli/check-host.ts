@@ -3,7 +3,8 @@
  * when nested virtualization is on (on a kernel not known to be vulnerable), 1 when it is not.
  * Also the output helpers the other host commands share.
  */
-import { exitCodeFor, VirtNestedError } from '../errors.js';
+import { VirtNestedError } from '../errors.js';
+import { exitCodeFor } from './exit-codes.js';
 import { checkHost, runCommand, type Check } from '../host/index.js';
 import type { CliIo } from './io.js';
 import { reportError } from './report-error.js';

@@ -3,7 +3,8 @@
  * from the host, whether running guests' vCPUs have vmx/svm.
  */
 import { CPU_MODES } from '../cpu/modes.js';
-import { checkRunningGuests, runningGuestsExitCode, type GuestCheckError } from '../guest/check-running-guests.js';
+import { checkRunningGuests, type GuestCheckError } from '../guest/check-running-guests.js';
+import { runningGuestsExitCode } from './exit-codes.js';
 import type { RunningGuestReport } from '../guest/check-running-guest.js';
 import type { Check } from '../host/report.js';
 import { formatChecklist } from './check-host.js';

@@ -2,7 +2,7 @@
  * What every `--json` document shares: `schemaVersion`, and the form an error takes when a command
  * stops before it has a report to print.
  */
-import { VirtNestedError } from '../errors.js';
+import { errorCodeOf, type ErrorReport } from '../errors.js';
 import type { CliIo } from './io.js';
 
 /**
@@ -24,7 +24,8 @@ export const SCHEMA_VERSION = 1;
  */
 export function printJsonError(error: unknown, io: CliIo): void {
   const reported = typeof error === 'object' && error !== null && 'code' in error && 'message' in error && !(error instanceof Error);
-  const code = error instanceof VirtNestedError || reported ? String((error as { code: unknown }).code) : 'INTERNAL';
-  const message = error instanceof Error || reported ? String((error as { message: unknown }).message) : String(error);
+  const { code, message }: ErrorReport = reported
+    ? error as ErrorReport
+    : { code: errorCodeOf(error), message: error instanceof Error ? error.message : String(error) };
   io.stdout(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, error: { code, message } }, null, 2)}\n`);
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { VirtNestedError, EXIT_FAILED, EXIT_OK } from '../errors.js';
+import { VirtNestedError } from '../errors.js';
+import { EXIT_FAILED, EXIT_OK } from './exit-codes.js';
 import type { CpuMode } from '../domain/types.js';
 import { lintPaths } from '../lint/lint-paths.js';
 import type { SchemaValidator } from '../lint/lint-text.js';

@@ -1,4 +1,5 @@
-import { VirtNestedError, exitCodeFor, EXIT_USAGE } from '../errors.js';
+import { VirtNestedError } from '../errors.js';
+import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
 /**

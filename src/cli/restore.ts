@@ -3,7 +3,8 @@
  * Exit 0 done (or nothing to do), 1 refused (running, changed since virt-nested wrote it, a race),
  * 2 usage, missing guest or backup, libvirt unreachable.
  */
-import { VirtNestedError, exitCodeFor } from '../errors.js';
+import { VirtNestedError } from '../errors.js';
+import { exitCodeFor } from './exit-codes.js';
 import { restoreDefinition, type RestoreResult } from '../apply/restore.js';
 import { withVirsh } from '../virsh/session.js';
 import type { CliIo } from './io.js';

@@ -1,4 +1,5 @@
-import { VirtNestedError, EXIT_OK, exitCodeFor } from '../errors.js';
+import { VirtNestedError, type ErrorReport } from '../errors.js';
+import { EXIT_OK, exitCodeFor } from './exit-codes.js';
 import { setCpuMode, type SetCpuModeOptions } from '../cpu/set-cpu-mode.js';
 import { parseDomain } from '../domain/parse-domain.js';
 import { serializeDomain } from '../domain/serialize-domain.js';
@@ -14,7 +15,7 @@ export interface FileEditFailure {
   readonly file: string;
   readonly changed: false;
   readonly written: false;
-  readonly error: { readonly code: string; readonly message: string };
+  readonly error: ErrorReport;
 }
 
 /** What `set-cpu --file … --json` prints (`schemas/set-cpu-file.schema.json`). */

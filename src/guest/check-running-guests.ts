@@ -1,7 +1,7 @@
 /**
  * check-guest over many guests on many hosts: one virsh session per host, hosts in parallel.
  */
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeForCode, VirtNestedError } from '../errors.js';
+import { VirtNestedError, type ErrorReport } from '../errors.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
 import { checkSelected, checkSelection, selectGuests, type GuestSelection } from '../virsh/select-guests.js';
 import { checkRunningGuest, type RunningGuestReport } from './check-running-guest.js';
@@ -10,7 +10,7 @@ import { checkRunningGuest, type RunningGuestReport } from './check-running-gues
 export interface GuestCheckError {
   readonly uri: string;
   readonly guest: string;
-  readonly error: { readonly code: string; readonly message: string };
+  readonly error: ErrorReport;
 }
 
 /** Options of {@link checkRunningGuests}. */
@@ -79,21 +79,4 @@ export async function checkRunningGuests(options: CheckRunningGuestsOptions): Pr
       failed: errors.length,
     },
   };
-}
-
-/**
- * The exit code of a check over many guests: 0 every guest has vmx/svm, 1 some has not (or failed, or
- * a host was unreachable), 2 nothing could be checked for a usage-class reason (missing guest,
- * unreachable libvirt).
- *
- * @example
- * process.exitCode = runningGuestsExitCode(await checkRunningGuests({ uris: [undefined], guests: ['web-1'] }));
- */
-export function runningGuestsExitCode(result: RunningGuestsReport): number {
-  const { reports, errors, unreachable } = result;
-  if (reports.length === 0 && (unreachable.length > 0 || errors.length > 0)) {
-    const codes = [...unreachable, ...errors.map((e) => e.error)].map((e) => exitCodeForCode(e.code));
-    return codes.every((c) => c === EXIT_USAGE) ? EXIT_USAGE : EXIT_FAILED;
-  }
-  return reports.every((r) => r.ok) && errors.length === 0 && unreachable.length === 0 ? EXIT_OK : EXIT_FAILED;
 }

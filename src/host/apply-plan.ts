@@ -3,10 +3,10 @@
  * (all or none) and runs its commands. Everything before it is read or pure.
  */
 import { VirtNestedError } from '../errors.js';
-import { lastMessage } from './domcapabilities.js';
+import { lastMessage, listRunningGuests } from '../virsh/host-commands.js';
 import type { HostFs } from './host-fs.js';
 import { KVM_CONF_PATH } from './modprobe-config.js';
-import { inUseRefusal, listRunningGuests } from './module-users.js';
+import { inUseRefusal } from './module-users.js';
 import type { FileChange, NestedPlan, PlannedCommand } from './nested-plan.js';
 import type { CommandRunner } from './run-command.js';
 

@@ -4,7 +4,8 @@
  * `/dev/kvm` and libvirt's CPU modes are advice and never change the verdict.
  */
 import { isX86, virtualizationFlagFor, virtualizationName, type KvmModule, type VirtualizationFlag } from './cpuinfo.js';
-import { DEFAULT_HOST_URI, readLibvirtCpuModes, type LibvirtCpuModes } from './domcapabilities.js';
+import { readLibvirtCpuModes, type LibvirtCpuModes } from '../virsh/host-commands.js';
+import { DEFAULT_HOST_URI } from './domcapabilities.js';
 import { createHostFs } from './host-fs.js';
 import { readHostState } from './host-state.js';
 import { kernelAdvisoryCheck } from './kernel-advisory-check.js';

@@ -10,7 +10,8 @@ export { disableHost, type DisableHostOptions, type DisableHostResult } from './
 export type { HostChangeOptions, HostChangeResult, RefusalReport } from './set-host-nested.js';
 export type { HostChangeCheckId } from './nested-checks.js';
 export type { FileChange, ModprobeConflict, PlannedCommand, ReloadOutcome, NestedDirection } from './nested-plan.js';
-export { GuestsRunningError, listRunningGuests, type GuestNames } from './module-users.js';
+export { GuestsRunningError } from '../errors.js';
+export { listRunningGuests, type GuestNames } from './module-users.js';
 export { KERNEL_ADVISORIES, type KernelAdvisory } from './kernel-advisories.js';
 export { judgeKernel, kernelVersion, type KernelFiles, type KernelJudgement, type KernelVersion } from './kernel-advisory.js';
 export { parseCpuinfo, isX86, kvmModuleFor, type CpuInfo, type KvmModule, type VirtualizationFlag } from './cpuinfo.js';

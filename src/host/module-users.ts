@@ -4,60 +4,12 @@
  * running. libvirt's list is asked only to name them, and a libvirt that cannot be asked never
  * decides anything.
  */
-import { VirtNestedError } from '../errors.js';
+import { GuestsRunningError } from '../errors.js';
+import type { GuestNames } from '../virsh/host-commands.js';
 import { virshHint } from '../virsh/hint.js';
 import type { KvmModule } from './cpuinfo.js';
-import { lastMessage } from './domcapabilities.js';
-import type { CommandRunner } from './run-command.js';
 
-/**
- * The refusal to reload the KVM module while something holds it; `guests` names those libvirt
- * listed (empty when it listed none or could not be asked).
- *
- * @example
- * catch (e) { if (e instanceof GuestsRunningError) console.error(`shut down ${e.guests.join(', ')} first`); }
- */
-export class GuestsRunningError extends VirtNestedError {
-  readonly guests: readonly string[];
-  readonly uri: string;
-  constructor(guests: readonly string[], uri: string, message: string) {
-    super('GUESTS_RUNNING', message);
-    this.name = 'GuestsRunningError';
-    this.guests = guests;
-    this.uri = uri;
-  }
-}
-
-/**
- * libvirt's names for its active guests at `uri`, or why it could not say.
- *
- * @example
- * const named: GuestNames = { guests: ['web-1'], error: undefined };
- */
-export interface GuestNames {
-  /** Running, paused, or in any other state but shut off (`virsh list --name`). */
-  readonly guests: readonly string[];
-  /** Set when libvirt could not be asked (virsh missing, libvirtd stopped). */
-  readonly error: string | undefined;
-}
-
-/**
- * Asks libvirt at `uri` for the names of its active guests; never throws.
- *
- * @example
- * const { guests } = await listRunningGuests(runCommand, 'qemu:///system'); // ['web-1']
- */
-export async function listRunningGuests(run: CommandRunner, uri: string): Promise<GuestNames> {
-  // Not `--state-running`: a paused guest still holds /dev/kvm.
-  let result;
-  try {
-    result = await run('virsh', ['-c', uri, 'list', '--name']);
-  } catch (error) {
-    return { guests: [], error: error instanceof Error ? error.message : String(error) };
-  }
-  if (result.exitCode !== 0) return { guests: [], error: lastMessage(result.stderr) || `virsh exited with ${result.exitCode}` };
-  return { guests: result.stdout.split('\n').map((line) => line.replace(/\r$/, '')).filter((line) => line !== ''), error: undefined };
-}
+export { listRunningGuests, type GuestNames } from '../virsh/host-commands.js';
 
 /**
  * The refusal for a module the kernel counts as in use, naming what libvirt lists.

@@ -15,7 +15,8 @@ import { kernelAdvisoryCheck, vulnerableKernelRefusal } from './kernel-advisory-
 import { judgeKernel, type KernelVersion } from './kernel-advisory.js';
 import { readKvmModuleState } from './kvm-module.js';
 import { KVM_CONF_PATH, persistentNestedFrom, type PersistentNested } from './modprobe-config.js';
-import { inUseRefusal, listRunningGuests } from './module-users.js';
+import { listRunningGuests } from '../virsh/host-commands.js';
+import { inUseRefusal } from './module-users.js';
 import { changeChecks, type HostChangeCheckId } from './nested-checks.js';
 import { nestedReadsAsAsked, planNested, type FileChange, type ModprobeConflict, type NestedDirection, type PlannedCommand, type ReloadOutcome } from './nested-plan.js';
 import type { Check } from './report.js';

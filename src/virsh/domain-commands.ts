@@ -161,7 +161,8 @@ export async function define(runner: VirshRunner, file: string, options: DefineO
   try {
     await runner.run(args, options);
   } catch (error) {
-    if (!(error instanceof VirshError) || error.code !== 'VIRSH_FAILED') throw error;
+    // virsh going away mid-command is not libvirt's answer: the define may or may not have landed
+    if (!(error instanceof VirshError) || error.code !== 'VIRSH_FAILED' || error.sessionEnded) throw error;
     const reasons = defineRefusalReasons(error.stderr);
     const reason = reasons.length > 0 ? reasons.join(': ') : error.message;
     throw new VirshError('DEFINE_FAILED', `libvirt at ${runner.uri} refused the definition in ${file}: ${reason}`, {

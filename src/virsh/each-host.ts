@@ -2,13 +2,13 @@
  * Work on many libvirt hosts at once: one virsh session per host, at most `jobs` hosts at a time, a
  * host that cannot be reached reported (by URI) without stopping the others.
  */
-import { VirtNestedError } from '../errors.js';
+import { errorCodeOf, type ErrorCode } from '../errors.js';
 import { openVirsh, type VirshSession } from './session.js';
 
 /** A host that could not be reached, or whose work failed as a whole. */
 export interface HostFailure {
   readonly uri: string;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 
@@ -26,7 +26,7 @@ export const DEFAULT_JOBS = 4;
 
 const failure = (uri: string, error: unknown): HostFailure => ({
   uri,
-  code: error instanceof VirtNestedError ? error.code : 'INTERNAL',
+  code: errorCodeOf(error),
   message: error instanceof Error ? error.message : String(error),
 });
 

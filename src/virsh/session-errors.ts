@@ -83,6 +83,7 @@ export function endedError(names: SessionNames, uri: string, args: readonly stri
     command: reproducingCommand(names, uri, args),
     stderr: '',
     cause: reason,
+    sessionEnded: true,
   });
 }
 
@@ -183,5 +184,6 @@ export function exitError(names: SessionNames, uri: string, exit: VirshExit, std
     command: [names.virshPath, ...names.argv],
     ...(exit.exitCode === undefined ? {} : { exitCode: exit.exitCode }),
     stderr,
+    sessionEnded: true,
   });
 }

@@ -13,6 +13,7 @@ import { privateHistory } from './history.js';
 import type { VirshOutput, VirshRunOptions, VirshRunner } from './runner.js';
 import { bindSessionCommands, type SessionCommands } from './session-commands.js';
 import { assertTimeout } from './session-errors.js';
+import { sessionMemo, type Remember } from './session-memo.js';
 import { openTransport } from './transport.js';
 import { spawnVirsh, virshEnvironment } from './virsh-process.js';
 
@@ -79,6 +80,11 @@ export interface VirshSession extends VirshRunner, SessionCommands {
   run(args: readonly string[], options?: VirshRunOptions): Promise<VirshOutput>;
   /** Lets queued commands finish, sends `quit`, and kills virsh if it has not exited after a grace period. */
   close(): Promise<void>;
+  /**
+   * Answers that stay true while the connection is open, kept with the session (see `session-memo.ts`).
+   * @internal
+   */
+  readonly remember: Remember;
 }
 
 /**
@@ -122,6 +128,7 @@ export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSe
     pid: transport.pid,
     run: (args, runOptions) => transport.run(args, runOptions),
     close: () => transport.close(),
+    remember: sessionMemo(),
   } as VirshSession;
   return Object.assign(session, bindSessionCommands(session));
 }
