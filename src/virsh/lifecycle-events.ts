@@ -52,6 +52,14 @@ export interface LifecycleWatch {
 const READY_TIMEOUT_MS = 10_000;
 const CLOSE_GRACE_MS = 2_000;
 /**
+ * The token tells that the watching virsh is connected and has read the `event` line; it then still
+ * looks the guest up and registers its callback with libvirtd (two round trips), and prints nothing
+ * when that is done. A define in that window sends an event nobody receives: on a loaded host (two
+ * cores, parallel test runs) our own define was missed that way about one time in thirty. The watch
+ * counts as ready this long after the token; the caller's planning runs meanwhile, so it rarely waits.
+ */
+const REGISTRATION_GRACE_MS = 300;
+/**
  * The longest a watch lasts, in seconds (virsh reads no stdin during the loop, so this is what ends the
  * watch of an owner that was killed): far more than one guest's edit takes, or a host's many guests.
  */
@@ -110,7 +118,7 @@ export function watchLifecycleEvents(uri: string, guest: string | undefined, opt
       seenToken = true;
       text = text.slice(at + token.length);
       clearTimeout(readyTimer);
-      markReady(true);
+      setTimeout(() => markReady(true), REGISTRATION_GRACE_MS);
     }
     const lines = text.split('\n');
     text = lines.pop() ?? '';
