@@ -102,15 +102,16 @@ describe('libvirtd inside, KVM guests', () => {
     expect(outsideCpu(afterPassthrough)).toBe(outsideCpu(defined));
   });
 
-  test('and back to --mode host-model: libvirt accepts it (no migratable), everything outside <cpu> kept', () => {
+  test('and back to --mode host-model --nested on: libvirt accepts it (no migratable), svm required, everything outside <cpu> kept', () => {
     const defined = vmFile(run, '10-define.xml');
-    // fails until setCpuMode drops migratable='on' for host-model (issue 13, bug 2)
+    // libvirt refused migratable='on' with host-model before setCpuMode dropped it (issue 13, bug 2); this
+    // host's host-model CPU disables svm, so --nested on requires it
     const hostModel = step('12-set-cpu-host-model');
     expect(hostModel.stderr).not.toContain('virt-nested:');
     expect(hostModel.stdout).toMatch(/^guest "vn-vm-nested": <cpu> set to mode='host-model' check='partial' \(was mode='host-passthrough'[^)]*\)\n/);
     expect(hostModel.exit).toBe(0);
     const afterHostModel = vmFile(run, '12-set-cpu-host-model.xml');
-    expect(afterHostModel).toMatch(/<cpu mode='host-model' check='partial'>\n *<topology sockets='1' dies='1' cores='2' threads='1'\/>\n *<\/cpu>/);
+    expect(afterHostModel).toMatch(/<cpu mode='host-model' check='partial'>\n *<topology sockets='1' dies='1' cores='2' threads='1'\/>\n *<feature policy='require' name='svm'\/>\n *<\/cpu>/);
     expect(outsideCpu(afterHostModel)).toBe(outsideCpu(defined));
   });
 
