@@ -45,7 +45,7 @@ let app: string;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'vn-pack-'));
   const stage = join(work, 'stage');
-  const skipped = new Set(['node_modules', '.git', 'coverage', 'docs/api', 'bench/results', '.ci/cache']);
+  const skipped = new Set(['node_modules', '.git', 'coverage', 'docs/api', 'bench/results', '.ci/cache', '.cache']);
   cpSync(ROOT, stage, { recursive: true, filter: (source) => !skipped.has(relative(ROOT, source)) && !source.endsWith('.tgz') });
   for (const built of ['dist/cli.cjs', 'dist/lib/index.js', 'dist/lib/index.d.ts']) {
     if (!existsSync(join(stage, built))) throw new Error(`${built} is missing: run npm run build first`);
