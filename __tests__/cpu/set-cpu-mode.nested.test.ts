@@ -16,7 +16,8 @@ function edit(input: string, options: SetCpuModeOptions, mode: CpuMode = 'host-m
 }
 
 const AMD_DISABLES_SVM: HostModelCpu = { model: 'EPYC-Milan', vendor: 'AMD', features: [{ name: 'x2apic', policy: 'require' }, { name: 'svm', policy: 'disable' }] };
-const AMD_HAS_SVM: HostModelCpu = { model: 'EPYC', vendor: 'AMD', features: [{ name: 'npt', policy: 'require' }] };
+const AMD_HAS_SVM: HostModelCpu = { model: 'EPYC', vendor: 'AMD', features: [{ name: 'npt', policy: 'require' }, { name: 'svm', policy: 'require' }] };
+const AMD_LEAVES_SVM_OUT: HostModelCpu = { model: 'EPYC', vendor: 'AMD', features: [{ name: 'npt', policy: 'require' }] };
 const INTEL_FORBIDS_VMX: HostModelCpu = { model: 'Skylake-Server', vendor: 'Intel', features: [{ name: 'vmx', policy: 'forbid' }] };
 
 describe("nested: 'off'", () => {
@@ -87,9 +88,14 @@ describe("nested: 'on'", () => {
       .toBe(doc("  <cpu mode='host-model' check='partial'>\n    <feature policy='require' name='vmx'/>\n  </cpu>\n"));
   });
 
-  test('a host-model CPU that keeps svm: nothing is added', () => {
+  test('a host-model CPU that requires svm: nothing is added', () => {
     expect(edit(doc("  <cpu mode='host-model' check='partial'/>\n"), { nested: 'on', hostModel: AMD_HAS_SVM }).output)
       .toBe(doc("  <cpu mode='host-model' check='partial'/>\n"));
+  });
+
+  test('a host-model CPU that leaves svm out (QEMU\'s EPYC under KVM has none): svm is required', () => {
+    expect(edit(doc("  <cpu mode='host-model' check='partial'/>\n"), { nested: 'on', hostModel: AMD_LEAVES_SVM_OUT }).output)
+      .toBe(doc("  <cpu mode='host-model' check='partial'>\n    <feature policy='require' name='svm'/>\n  </cpu>\n"));
   });
 
   test('idempotent', () => {

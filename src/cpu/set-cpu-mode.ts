@@ -106,8 +106,11 @@ function featureEdits(features: readonly XmlElement[], options: SetCpuModeOption
     }
   }
   const flag = options.hostModel ? hostVirtualizationFlag(options.hostModel) : undefined;
-  // libvirt lists a flag of the host-model's named model that it will not give as policy='disable'
-  if (flag !== undefined && options.hostModel?.features.some((f) => f.name === flag && disablesVirtualization(f))) {
+  // libvirt lists a flag of the host-model's named model that it will not give as policy='disable', and
+  // a flag it leaves out may be missing from the named model itself (QEMU's EPYC under KVM has no svm):
+  // unless the host-model CPU requires the flag already, the guest requires it
+  const required = options.hostModel?.features.some((f) => f.name === flag && (f.policy === 'require' || f.policy === 'force'));
+  if (flag !== undefined && !required) {
     const kept = named(flag).filter((f) => !removed.includes(f));
     // an absent policy means require; optional would let libvirt drop the flag again
     for (const feature of kept) if (attributeOf(feature, 'policy') === 'optional') repoliced.push([feature, 'require']);
