@@ -14,7 +14,7 @@ beforeAll(async () => { run = await runScenarios('main'); }, VM_TIMEOUT_MS.main 
 
 const step = (name: string) => vmStep(run, name);
 /** A domain XML without its top-level `<cpu>` element: what set-cpu must leave byte for byte. */
-const outsideCpu = (xml: string) => xml.replace(/\n *<cpu[ >][\s\S]*?(<\/cpu>|\/>)\n/, '\n');
+const outsideCpu = (xml: string) => xml.replace(/\n *<cpu\b(?:[^>]*\/>|[^>]*[^/]>[\s\S]*?<\/cpu>)\n/, '\n');
 /** What QEMU answered to qom-get, as virsh printed it. */
 const qom = (name: string, property: 'svm' | 'vmx') => (JSON.parse(vmFile(run, `${name}.qom-${property}`)) as { return: unknown }).return;
 
