@@ -41,7 +41,7 @@ export type { HostFailure } from './virsh/each-host.js';
 export type { DefineOptions, DestroyOptions, DomainState, DumpxmlOptions, ListGuestsOptions, ShutdownOptions, UndefineOptions } from './virsh/domain-commands.js';
 
 export { NESTED_POLICIES, type NestedPolicy, type HostModelCpu } from './cpu/nested.js';
-export { hostModelCpu } from './virsh/domcapabilities.js';
+export { hostModelCpu } from './virsh/domcapabilities-xml.js';
 export type { ApplyWarning } from './apply/plan-cpu-mode.js';
 
 export { checkRunningGuest, type RunningGuestReport, type CheckRunningGuestOptions } from './guest/check-running-guest.js';

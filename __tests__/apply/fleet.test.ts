@@ -1,12 +1,14 @@
 /**
  * `applyCpuModeToHosts` with an AbortSignal, on the real libvirtd: an abort stops before the next guest
- * and the next host, and never cuts the guest being edited short.
+ * and the next host, stops the guests being worked on that have changed nothing yet, and never cuts a
+ * guest being changed short. A host's guests are worked on a few at a time (GUESTS_AT_ONCE, 4).
  */
 
 import { watch } from 'node:fs';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { applyCpuMode } from '../../src/apply/apply-cpu-mode.js';
 import { applyCpuModeToHosts, type GuestResult } from '../../src/apply/fleet.js';
 import { fleetExitCode } from '../../src/cli/exit-codes.js';
 import type { ErrorReport } from '../../src/errors.js';
@@ -65,7 +67,17 @@ test('--all with a glob selects only the guests that match, never every guest on
   expect(await definition(decoy)).toBe(decoyDefinition);
 }, 60_000);
 
-test('an abort after the first result stops before the next guest', async () => {
+/** At most this many guests of one host are being worked on at once (fleet.ts). */
+const GUESTS_AT_ONCE = 4;
+
+/** The reported guests were changed in full, every other one is untouched, and each has one backup. */
+async function expectOnlyReportedChanged(results: readonly GuestResult[], originals: Map<string, string>, kinds: Map<string, GuestKind>): Promise<void> {
+  expect(results.every((r) => r.changed && r.error === undefined && r.after?.mode === 'host-model' && r.after.check === 'partial')).toBe(true);
+  await expectEditedExactly(results.map((r) => r.guest), originals, kinds);
+  expect(readdirSync(backups).filter((f) => f.endsWith('.xml')).sort()).toEqual(results.map((r) => r.backup?.slice(backups.length + 1)).sort());
+}
+
+test('an abort after the first result starts no other guest; those already being changed finish and are reported in order', async () => {
   const { prefix, originals, kinds } = await defineSix();
   const controller = new AbortController();
   const seen: GuestResult[] = [];
@@ -73,14 +85,15 @@ test('an abort after the first result stops before the next guest', async () => 
     mode: 'host-model', uris: [SYSTEM], match: `${prefix}-*`, backupDir: backups, signal: controller.signal,
     onResult: (result) => { seen.push(result); controller.abort(); },
   });
-  expect(report.results).toHaveLength(1);
+  expect(report.results.length).toBeGreaterThanOrEqual(1);
+  expect(report.results.length).toBeLessThanOrEqual(GUESTS_AT_ONCE);
   expect(report.results).toEqual(seen);
-  const [first] = report.results;
-  expect(first).toMatchObject({ uri: SYSTEM, changed: true });
-  expect(first?.guest.startsWith(`${prefix}-`)).toBe(true);
-  expect(report.summary).toEqual({ hosts: 1, unreachable: [], guests: 1, changed: 1, unchanged: 0, skipped: 0, failed: 0, aborted: true });
-  await expectEditedExactly([first?.guest as string], originals, kinds);
-  expect(readdirSync(backups).filter((f) => f.endsWith('.xml'))).toHaveLength(1);
+  // the first guests of the selection, in its order: no guest after the first GUESTS_AT_ONCE was begun
+  expect(report.results.map((r) => r.guest)).toEqual([...originals.keys()].slice(0, report.results.length));
+  expect(report.results.every((r) => r.uri === SYSTEM)).toBe(true);
+  const n = report.results.length;
+  expect(report.summary).toEqual({ hosts: 1, unreachable: [], guests: n, changed: n, unchanged: 0, skipped: 0, failed: 0, aborted: true });
+  await expectOnlyReportedChanged(report.results, originals, kinds);
 }, 60_000);
 
 test('an abort in the middle of a guest lets that guest finish (define, verify) and reports it done', async () => {
@@ -93,14 +106,30 @@ test('an abort in the middle of a guest lets that guest finish (define, verify) 
       mode: 'host-model', uris: [SYSTEM], match: `${prefix}-*`, backupDir: backups, signal: controller.signal,
     });
     expect(controller.signal.aborted).toBe(true);
-    expect(report.results).toHaveLength(1);
-    const [first] = report.results;
-    expect(first).toMatchObject({ changed: true, after: { mode: 'host-model', check: 'partial' } });
-    expect(report.summary).toEqual({ hosts: 1, unreachable: [], guests: 1, changed: 1, unchanged: 0, skipped: 0, failed: 0, aborted: true });
-    await expectEditedExactly([first?.guest as string], originals, kinds);
+    expect(report.results.length).toBeGreaterThanOrEqual(1);
+    expect(report.results.length).toBeLessThanOrEqual(GUESTS_AT_ONCE);
+    const n = report.results.length;
+    expect(report.summary).toEqual({ hosts: 1, unreachable: [], guests: n, changed: n, unchanged: 0, skipped: 0, failed: 0, aborted: true });
+    await expectOnlyReportedChanged(report.results, originals, kinds);
   } finally {
     watcher.close();
   }
+}, 60_000);
+
+test('a signal aborted before the edit: applyCpuMode throws ABORTED, writes no backup and defines nothing', async () => {
+  const { originals, kinds } = await defineSix();
+  const [guest] = [...originals.keys()];
+  const controller = new AbortController();
+  controller.abort();
+  const session = await openVirsh({ uri: SYSTEM });
+  try {
+    await expect(applyCpuMode(guest as string, 'host-model', { session, backupDir: backups, signal: controller.signal }))
+      .rejects.toMatchObject({ code: 'ABORTED', message: `guest "${guest}" was not changed: the operation was aborted before its edit began` });
+  } finally {
+    await session.close();
+  }
+  expect(readdirSync(backups)).toEqual([]);
+  await expectEditedExactly([], originals, kinds);
 }, 60_000);
 
 test('aborted before the start: no host is connected to, none is reported unreachable, nothing changes', async () => {

@@ -1,13 +1,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirshError, VirtNestedError } from '../../src/errors.js';
-import { cpuModesSupported, withVirsh } from '../../src/virsh/index.js';
-import { hostModelCpu } from '../../src/virsh/domcapabilities.js';
+import { listedCpuModes, withVirsh } from '../../src/virsh/index.js';
+import { hostModelCpu } from '../../src/virsh/domcapabilities-xml.js';
+
+/** The four modes libvirt knows, each with whether the document says it is supported. */
+const cpuModesSupported = (xml: string) => {
+  const listed = listedCpuModes(xml);
+  return Object.fromEntries(['host-model', 'host-passthrough', 'maximum', 'custom'].map((mode) => [mode, listed.get(mode) === true]));
+};
 
 const DOMCAPS = join(process.cwd(), 'fixtures', 'libvirt-9.0.0', 'domcaps');
 const read = (file: string): string => readFileSync(join(DOMCAPS, file), 'utf8');
 
-describe('cpuModesSupported over the corpus', () => {
+describe('listedCpuModes over the corpus', () => {
   const files = readdirSync(DOMCAPS).filter((file) => file.endsWith('.xml'));
 
   test('the corpus is there', () => {
@@ -32,7 +38,14 @@ describe('cpuModesSupported over the corpus', () => {
   });
 });
 
-describe('cpuModesSupported on other input', () => {
+describe('listedCpuModes on other input', () => {
+  test('a listed but unsupported mode is false, an unlisted one absent, in document order', () => {
+    expect([...listedCpuModes(read('qemu_7.2.0-tcg.x86_64.xml'))]).toEqual([
+      ['host-passthrough', false], ['maximum', true], ['host-model', true], ['custom', true],
+    ]);
+    expect([...listedCpuModes("<domainCapabilities><cpu><mode name='custom' supported='no'/></cpu></domainCapabilities>")]).toEqual([['custom', false]]);
+  });
+
   test('a document without <cpu> supports no mode', () => {
     expect(cpuModesSupported('<domainCapabilities/>')).toEqual({ 'host-model': false, 'host-passthrough': false, maximum: false, custom: false });
   });

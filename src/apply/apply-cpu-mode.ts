@@ -24,6 +24,11 @@ export interface ApplyCpuModeOptions extends DefineWorkflowOptions {
   readonly check?: CpuCheck;
   /** What to do with vmx/svm `<feature>`s (see `setCpuMode`); default 'keep'. */
   readonly nested?: NestedPolicy;
+  /**
+   * Checked once, right before the guest is changed (before its backup is written): aborted by then,
+   * `applyCpuMode` throws `ABORTED` and nothing is changed; aborted later, the change is finished.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What `applyCpuMode` did. The shape `set-cpu GUEST --json` prints. */
@@ -100,6 +105,7 @@ export async function applyCpuModeWithHooks(guest: string, mode: CpuMode, option
     return { ...base, changed: true, after: next.cpu ?? null, backup: null, warnings: [...warnings, NESTED_SAVE_WARNING] };
   }
 
+  if (options.signal?.aborted) throw abortedBeforeChange(guest);
   const toDefine = hooks.transform ? hooks.transform(edited) : edited;
   const backupDir = options.backupDir ?? defaultBackupDir(options.env ?? process.env);
   const now = options.now ?? (() => new Date());
@@ -151,6 +157,16 @@ export async function applyCpuModeWithHooks(guest: string, mode: CpuMode, option
   } finally {
     await watch?.close();
   }
+}
+
+/**
+ * The error of a guest that an abort stopped before anything of it was changed.
+ *
+ * @example
+ * if (signal.aborted) throw abortedBeforeChange('web-1');
+ */
+export function abortedBeforeChange(guest: string): VirtNestedError {
+  return new VirtNestedError('ABORTED', `guest "${guest}" was not changed: the operation was aborted before its edit began`);
 }
 
 /** A file that could not be written before anything was defined: one sentence with the system's reason. */

@@ -153,7 +153,7 @@ export async function writeBackup(dir: string, guest: string, uri: string, xml: 
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const base = `${fileNamePart(guest)}@${fileNamePart(hostOf(uri))}-${stamp}`;
   let path = join(dir, `${base}.xml`);
-  for (let i = 1; await exists(fs, path) || await exists(fs, metadataPath(path)); i++) path = join(dir, `${base}-${i}.xml`);
+  for (let i = 1; (await Promise.all([exists(fs, path), exists(fs, metadataPath(path))])).some(Boolean); i++) path = join(dir, `${base}-${i}.xml`);
   const metadata: BackupMetadata = {
     schemaVersion: 1, guest, uri, host: hostOf(uri), uuid: options.uuid ?? null, createdAt: now.toISOString(),
     sha256: sha256Hex(xml), reason: options.reason ?? 'set-cpu', defined: null,
@@ -226,7 +226,8 @@ export interface StagedDefinition {
 
 /**
  * Writes `xml` for `virsh define --file` as a 0600 file in the backup directory (`.staging-PID-HEX.xml`),
- * fsynced, so virsh never reads a partial file.
+ * complete (closed) before it is returned. It is not fsynced: virsh reads it through the page cache at
+ * once, and a file that lives for one define needs no durability (a crash leaves the backup, which is).
  *
  * @example
  * const staged = await stageDefinition(backupDir, xml);
@@ -239,7 +240,6 @@ export async function stageDefinition(dir: string, xml: string, fs: BackupFs = r
   try {
     try {
       await handle.writeFile(xml);
-      await handle.sync();
     } finally {
       await handle.close();
     }

@@ -194,6 +194,10 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
   }
   await hooks.afterDefine?.();
 
+  // the read-back goes to virsh at once; the events are waited for meanwhile: a define by another tool
+  // before the read-back sends its event within the quiet gap after ours
+  const reading = readGuest(session, guest);
+  reading.catch(() => undefined);
   if (watch !== undefined && !(await settle(watch, 1))) {
     warnings.push({
       code: 'lifecycle-events-unavailable',
@@ -204,7 +208,7 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
   let readBack: string;
   let after: GuestState;
   try {
-    [after, readBack] = await readGuest(session, guest);
+    [after, readBack] = await reading;
   } catch (error) {
     if (error instanceof VirtNestedError && error.code === 'GUEST_NOT_FOUND') {
       throw new VirtNestedError('GUEST_CHANGED', `${who} was undefined by another tool right after virt-nested defined it; it is left undefined (its definition before: ${backup})`, { cause: error });

@@ -1,7 +1,7 @@
 /**
- * set-cpu over many guests on many hosts, through libvirt's own remote URIs: one virsh session per
- * host, hosts in parallel, the guests of one host one after another, every safety step of
- * `applyCpuMode` for each guest.
+ * set-cpu over many guests on many hosts, through libvirt's own remote URIs: hosts in parallel, a few
+ * guests of one host at once over two virsh sessions, every safety step of `applyCpuMode` for each
+ * guest, and the results of a host in the order its guests were selected.
  */
 import { errorCodeOf, GuestNotShutOffError, VirtNestedError, type ErrorReport } from '../errors.js';
 import type { NestedPolicy } from '../cpu/nested.js';
@@ -11,7 +11,8 @@ import { openVirsh, type VirshSession } from '../virsh/session.js';
 import { applyWithShutdown, messageOf } from './shutdown-around-edit.js';
 import { definitionDiff } from './definition-diff.js';
 import { NESTED_SAVE_WARNING, planCpuMode, type ApplyWarning, type CpuModePlan } from './plan-cpu-mode.js';
-import { withHostLifecycleEvents } from './watch-guest.js';
+import { watchable, withHostLifecycleEvents } from './watch-guest.js';
+import { watchLifecycleEvents, type LifecycleWatch } from '../virsh/lifecycle-events.js';
 import { checkSelected, checkSelection, selectGuests } from '../virsh/select-guests.js';
 
 /** Options of {@link applyCpuModeToHosts}. */
@@ -41,8 +42,9 @@ export interface FleetOptions {
   /** Hosts worked on at once (default 4). */
   readonly jobs?: number;
   /**
-   * Stops before the next guest and before the next host; a guest being edited (or shut down for the
-   * edit and started again) is finished first, never left half-done.
+   * Stops before the next guest and before the next host, and stops each guest being worked on that
+   * has changed nothing yet (no backup written, not shut down): it is not reported. A guest being changed
+   * (or shut down for the edit and started again) is finished first, never left half-done.
    */
   readonly signal?: AbortSignal;
   readonly backupDir?: string;
@@ -119,6 +121,58 @@ async function openUntilConnected(uri: string | undefined, signal: AbortSignal |
   }
 }
 
+/**
+ * Guests of one host worked on at once: while one waits for libvirt (its define, the events of it, a
+ * backup's fsync), the next one's reads go ahead.
+ */
+const GUESTS_AT_ONCE = 4;
+/**
+ * virsh sessions per host once it has more guests than that: one virsh runs one command at a time, and
+ * libvirtd spends most of a guest's time validating its define, which a second connection runs beside it.
+ */
+const SESSIONS_PER_HOST = 2;
+
+/**
+ * The sessions beside the first that a host with `guests` guests gets; none for libvirt's test driver
+ * (its state lives in one connection), and none when another cannot be opened: the first is enough.
+ */
+async function moreSessions(session: VirshSession, guests: number, options: FleetOptions): Promise<VirshSession[]> {
+  if (guests <= GUESTS_AT_ONCE || session.uri.startsWith('test:') || options.signal?.aborted) return [];
+  const open = options.open ?? ((uri: string | undefined) => openUntilConnected(uri, options.signal));
+  const opened = await Promise.allSettled(Array.from({ length: SESSIONS_PER_HOST - 1 }, () => open(session.uri)));
+  return opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+}
+
+/**
+ * Runs `work` over `items`, `jobs` at a time (`lane` numbers the worker, from 0), and hands each result
+ * to `emit` in the order of `items` (undefined results are not handed on). No item is taken once `stop()`
+ * holds.
+ */
+async function eachInOrder<T, R>(
+  items: readonly T[], jobs: number, stop: () => boolean,
+  work: (item: T, lane: number) => Promise<R | undefined>, emit: (result: R) => void,
+): Promise<void> {
+  const done = new Map<number, R | undefined>();
+  let taken = 0;
+  let emitted = 0;
+  const lane = async (worker: number): Promise<void> => {
+    while (taken < items.length && !stop()) {
+      const index = taken++;
+      done.set(index, await work(items[index] as T, worker));
+      for (; done.has(emitted); emitted++) {
+        const result = done.get(emitted);
+        done.delete(emitted);
+        if (result !== undefined) emit(result);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, (_, worker) => lane(worker)));
+}
+
+/** The abort stopped this guest before anything of it was changed: it is left out, as if never begun. */
+const stoppedBeforeChange = (error: unknown, options: FleetOptions) =>
+  options.signal?.aborted === true && error instanceof VirtNestedError && error.code === 'ABORTED';
+
 /** Whether a guest must be planned before anything else: its state and edit decide what happens. */
 const plansFirst = (options: FleetOptions) =>
   Boolean(options.shutdown || options.diff || (options.mode === undefined && options.nested !== undefined && options.nested !== 'keep'));
@@ -135,11 +189,13 @@ function inOrder(r: GuestResult): GuestResult {
   };
 }
 
-async function oneGuest(session: VirshSession, guest: string, options: FleetOptions): Promise<GuestResult> {
-  return inOrder(await decideAndApply(session, guest, options));
+/** The guest's result, or undefined when an abort stopped it before it was changed. */
+async function oneGuest(session: VirshSession, guest: string, options: FleetOptions): Promise<GuestResult | undefined> {
+  const result = await decideAndApply(session, guest, options);
+  return result === undefined ? undefined : inOrder(result);
 }
 
-async function decideAndApply(session: VirshSession, guest: string, options: FleetOptions): Promise<GuestResult> {
+async function decideAndApply(session: VirshSession, guest: string, options: FleetOptions): Promise<GuestResult | undefined> {
   const base = {
     guest, uri: session.uri, mode: options.mode ?? 'host-model', changed: false, dryRun: Boolean(options.dryRun),
     before: null, after: null, backup: null, shutdown: false, restarted: false, warnings: [],
@@ -160,6 +216,7 @@ async function decideAndApply(session: VirshSession, guest: string, options: Fle
     }
     return { ...planned, ...await applyWithShutdown(session, guest, mode, running && Boolean(options.shutdown), options) };
   } catch (error) {
+    if (stoppedBeforeChange(error, options)) return undefined;
     // a guest that is running is left alone unless told to shut it down; any other refusal fails it
     if (error instanceof GuestNotShutOffError && error.reason === 'running' && (!options.shutdown || options.dryRun)) {
       return { ...base, skipped: error.state };
@@ -185,20 +242,41 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
   const results: GuestResult[] = [];
   let aborted = false;
   const open = options.open;
+  // each host's watch of lifecycle events connects at the same time as its session
+  const watches = new Map<VirshSession, LifecycleWatch>();
+  const closing: Array<Promise<void> | undefined> = [];
   const failures: HostFailure[] = await eachHost(options.uris, {
     ...(options.jobs ? { jobs: options.jobs } : {}),
     open: async (uri) => {
       if (options.signal?.aborted) throw new VirtNestedError('ABORTED', `${uri ?? 'the default URI'} was not connected to because the operation was aborted`);
-      return open ? open(uri) : openUntilConnected(uri, options.signal);
+      const watch = options.dryRun || (uri !== undefined && !watchable(uri)) ? undefined : watchLifecycleEvents(uri, undefined);
+      try {
+        const session = await (open ? open(uri) : openUntilConnected(uri, options.signal));
+        if (watch) watches.set(session, watch);
+        return session;
+      } catch (error) {
+        await watch?.close();
+        throw error;
+      }
     },
-  }, async (session) => withHostLifecycleEvents(session, async () => {
-    for (const guest of await selectGuests(session, options, { all: true, persistent: true })) {
-      if (options.signal?.aborted) { aborted = true; break; }
-      const result = await oneGuest(session, guest, options);
-      results.push(result);
-      options.onResult?.(result);
+  }, async (session) => withHostLifecycleEvents(session, async (share) => {
+    const guests = await selectGuests(session, options, { all: true, persistent: true });
+    const sessions = [session, ...await moreSessions(session, guests.length, options)];
+    sessions.slice(1).forEach(share);
+    try {
+      const stop = () => { if (options.signal?.aborted) aborted = true; return aborted; };
+      await eachInOrder(guests, GUESTS_AT_ONCE, stop, (guest, lane) => oneGuest(sessions[lane % sessions.length] as VirshSession, guest, options), (result) => {
+        results.push(result);
+        options.onResult?.(result);
+      });
+    } finally {
+      await Promise.all(sessions.slice(1).map((extra) => extra.close()));
     }
-  }, !options.dryRun));
+  }, !options.dryRun, watches.get(session)).finally(() => {
+    // closed while eachHost closes the session
+    closing.push(watches.get(session)?.close());
+  }));
+  await Promise.all(closing);
   const unreachable = failures.filter((failure) => failure.code !== 'ABORTED');
   if (!options.signal?.aborted) checkSelected(options, results.length, options.uris.length - failures.length);
 

@@ -11,7 +11,6 @@ import type { HostModelCpu, NestedPolicy } from '../cpu/nested.js';
 import { parseDomain } from '../domain/parse-domain.js';
 import { serializeDomain } from '../domain/serialize-domain.js';
 import type { CpuMode, Domain, DomainWarning } from '../domain/types.js';
-import { cpuModesSupported, hostModelCpu, type CpuModesSupported } from '../virsh/domcapabilities.js';
 import { dominfo } from '../virsh/dominfo.js';
 import type { Remember } from '../virsh/session-memo.js';
 import type { VirshSession } from '../virsh/session.js';
@@ -98,15 +97,18 @@ export async function readGuest(session: Pick<VirshSession, 'run' | 'dumpxml'>, 
 
 /** What domcapabilities says of one emulator/arch/machine/virttype. */
 interface HostCpuCapabilities {
-  readonly modes: CpuModesSupported;
+  /** The CPU modes it lists, each with whether it is supported. */
+  readonly modes: ReadonlyMap<string, boolean>;
   /** Parsed only when asked (`nested: 'on'`): most of the document is the custom models' list. */
   readonly hostModel: () => HostModelCpu | undefined;
 }
 
-function capabilitiesOf(xml: string): HostCpuCapabilities {
+type DomcapabilitiesXml = typeof import('../virsh/domcapabilities-xml.js');
+
+function capabilitiesOf(xml: string, { listedCpuModes, hostModelCpu }: DomcapabilitiesXml): HostCpuCapabilities {
   let hostModel: { readonly cpu: HostModelCpu | undefined } | undefined;
   return {
-    modes: cpuModesSupported(xml),
+    modes: listedCpuModes(xml),
     hostModel: () => (hostModel ??= { cpu: hostModelCpu(xml) }).cpu,
   };
 }
@@ -116,6 +118,13 @@ function capabilitiesOf(xml: string): HostCpuCapabilities {
  * when the connection has no domcapabilities (libvirt's test driver). Asked once per session for
  * each such combination (the guests of one host mostly share them): the session keeps the answer.
  */
+/**
+ * The domcapabilities reader (fast-xml-parser), loaded on first use: a command that reads no
+ * domcapabilities never loads it, and planning starts loading it while virsh reads the guest.
+ */
+let reader: Promise<DomcapabilitiesXml> | undefined;
+const domcapabilitiesReader = () => (reader ??= import('../virsh/domcapabilities-xml.js'));
+
 function hostCpuCapabilities(session: PlanningCommands, domain: Domain): Promise<HostCpuCapabilities | undefined> {
   const options = {
     ...(domain.devices.emulator ? { emulator: domain.devices.emulator } : {}),
@@ -123,7 +132,10 @@ function hostCpuCapabilities(session: PlanningCommands, domain: Domain): Promise
     ...(domain.os.machine ? { machine: domain.os.machine } : {}),
     ...(domain.type ? { virttype: domain.type } : {}),
   };
-  const ask = () => session.domcapabilities(options).then((caps) => (caps === undefined ? undefined : capabilitiesOf(caps)));
+  const ask = async () => {
+    const caps = await session.domcapabilities(options);
+    return caps === undefined ? undefined : capabilitiesOf(caps, await domcapabilitiesReader());
+  };
   // a stand-in for a session (tests) may keep nothing: then each guest asks
   return session.remember ? session.remember(`domcapabilities ${JSON.stringify(options)}`, ask) : ask();
 }
@@ -178,6 +190,7 @@ export interface CpuModePlan {
  */
 export async function planCpuMode(session: PlanningCommands, guest: string, request: CpuModeRequest): Promise<CpuModePlan> {
   const who = `guest "${guest}"`;
+  domcapabilitiesReader().catch(() => undefined);
   const [state, original] = await readGuest(session, guest);
   const domain = parseDomain(original, { file: `the definition of ${who}` });
   // virsh looks `--domain` up as an ID, then a UUID, then a name: a guest named "5" could be another one
@@ -190,7 +203,7 @@ export async function planCpuMode(session: PlanningCommands, guest: string, requ
   const warnings: ApplyWarning[] = [];
   if (capabilities === undefined) {
     warnings.push({ code: 'domcapabilities-unavailable', message: `libvirt at ${session.uri} cannot tell whether ${mode} is supported (no domcapabilities); not checked` });
-  } else if (!capabilities.modes[mode]) {
+  } else if (capabilities.modes.get(mode) !== true) {
     throw new VirtNestedError('MODE_UNSUPPORTED',
       `${mode} is not supported for ${who} (${domain.type ?? '?'} ${domain.os.arch ?? ''} ${domain.os.machine ?? ''}) according to libvirt's domcapabilities at ${session.uri}; nothing was changed`.replace(/\s+\)/, ')'));
   }

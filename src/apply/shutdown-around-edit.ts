@@ -6,7 +6,7 @@ import { errorCodeOf, GuestNotShutOffError, VirshError, VirtNestedError } from '
 import type { NestedPolicy } from '../cpu/nested.js';
 import type { CpuMode } from '../domain/types.js';
 import type { VirshSession } from '../virsh/session.js';
-import { applyCpuMode } from './apply-cpu-mode.js';
+import { abortedBeforeChange, applyCpuMode } from './apply-cpu-mode.js';
 
 /** What {@link applyWithShutdown} takes of the fleet's options. */
 export interface ShutdownEditOptions {
@@ -16,6 +16,8 @@ export interface ShutdownEditOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** How long a guest may take to shut down (default 120 s); then it is left running and reported. */
   readonly shutdownTimeoutMs?: number;
+  /** Checked before the guest is shut down or changed (see `ApplyCpuModeOptions.signal`). */
+  readonly signal?: AbortSignal;
 }
 
 const POLL_MS = 250;
@@ -67,16 +69,21 @@ export async function applyWithShutdown(session: VirshSession, guest: string, mo
     ...(options.env ? { env: options.env } : {}),
   };
   let wasRunning = false;
+  let shutDown = false;
   if (shutdown) {
     const state = await session.domstate(guest);
     if (state !== 'shut off') {
       wasRunning = state === 'running';
+      if (options.signal?.aborted) throw abortedBeforeChange(guest);
+      shutDown = true;
       await shutdownGracefully(session, guest);
       // not cut short by an abort: the guest was asked to power off and is finished first
       await waitForShutOff(session, guest, options.shutdownTimeoutMs ?? 120_000);
     }
   }
-  const outcome = await applyCpuMode(guest, mode, applyOptions).then((applied) => ({ applied }), (failure: unknown) => ({ failure }));
+  // once the guest is shut down, the edit is finished whatever the signal says, and it is started again
+  const signal = shutDown || options.signal === undefined ? {} : { signal: options.signal };
+  const outcome = await applyCpuMode(guest, mode, { ...applyOptions, ...signal }).then((applied) => ({ applied }), (failure: unknown) => ({ failure }));
   // start it again if we shut it down, whatever the edit did; a start failure must not hide the edit
   const startFailure = wasRunning && (await session.domstate(guest).catch(() => 'unknown')) !== 'running'
     ? await session.start(guest).then(() => undefined, (failure: unknown) => failure)

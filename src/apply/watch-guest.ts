@@ -10,7 +10,7 @@ import type { VirshCommands } from './define-safely.js';
 const hostWatches = new WeakMap<VirshCommands, LifecycleWatch>();
 
 /** libvirt's test driver (`test:///…`) keeps its state per connection: a second one sees none of its events. */
-const watchable = (uri: string) => !uri.startsWith('test:');
+export const watchable = (uri: string) => !uri.startsWith('test:');
 
 /**
  * Starts watching `guest` unless told not to: through the host's watch when one is open for this
@@ -27,19 +27,30 @@ export function startWatch(session: VirshCommands, guest: string, enabled = true
 
 /**
  * Runs `work` with one watch of every guest's lifecycle events open for `session` (closed after), which
- * every define through that session then reads from.
+ * every define through that session then reads from; `share` lends it to another session of the same host.
+ * `started` is a watch of every guest of the same host that the caller started already (at the same
+ * time as the session, so that its connecting costs no time of its own); the caller closes that one.
  *
  * @example
  * await withHostLifecycleEvents(session, async () => { for (const guest of guests) await applyCpuMode(guest, mode, { session }); });
  */
-export async function withHostLifecycleEvents<T>(session: VirshCommands, work: () => Promise<T>, enabled = true): Promise<T> {
-  if (!enabled || !watchable(session.uri) || hostWatches.has(session)) return work();
-  const watch = watchLifecycleEvents(session.uri, undefined);
+export async function withHostLifecycleEvents<T>(
+  session: VirshCommands,
+  work: (share: (other: VirshCommands) => void) => Promise<T>,
+  enabled = true,
+  started?: LifecycleWatch,
+): Promise<T> {
+  if (!enabled || !watchable(session.uri) || hostWatches.has(session)) return work(() => undefined);
+  const watch = started ?? watchLifecycleEvents(session.uri, undefined);
+  const sharing = [session];
   hostWatches.set(session, watch);
   try {
-    return await work();
+    return await work((other) => {
+      hostWatches.set(other, watch);
+      sharing.push(other);
+    });
   } finally {
-    hostWatches.delete(session);
-    await watch.close();
+    for (const shared of sharing) hostWatches.delete(shared);
+    if (!started) await watch.close();
   }
 }

@@ -4,7 +4,7 @@
  * a libvirt that cannot be asked never decides anything on the host.
  */
 import type { CommandRunner } from '../host/run-command.js';
-import { listedCpuModes } from './domcapabilities.js';
+import { listedCpuModes } from './domcapabilities-xml.js';
 import { libvirtErrors } from './framing.js';
 
 /**

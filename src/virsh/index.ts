@@ -7,8 +7,8 @@ export { openVirsh, withVirsh, DEFAULT_VIRSH_TIMEOUT_MS } from './session.js';
 export type { OpenVirshOptions, VirshSession } from './session.js';
 export type { VirshOutput, VirshRunOptions, VirshRunner } from './runner.js';
 export type { SessionCommands } from './session-commands.js';
-export { cpuModesSupported, hostModelCpu } from './domcapabilities.js';
-export type { CpuModesSupported, DomcapabilitiesOptions } from './domcapabilities.js';
+export { hostModelCpu, listedCpuModes } from './domcapabilities-xml.js';
+export type { DomcapabilitiesOptions } from './domcapabilities.js';
 export type {
   DefineOptions,
   DestroyOptions,

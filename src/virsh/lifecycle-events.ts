@@ -5,12 +5,15 @@
  * its define. libvirt sends a client the events of its connection in the order they happened.
  *
  * The watching virsh runs its interactive shell: an `echo TOKEN` before the `event` command tells when
- * the connection is open; the registration is the next request on it, sent before anything else the
- * workflow asks (measured on libvirt 9.0: it is in place within a few milliseconds of the token).
+ * the connection is open; the registration is the next request on it. virsh prints nothing once it is
+ * in place, so on Linux its main thread is watched entering the event loop (`event-loop-probe.ts`);
+ * where that cannot be seen, a grace period after the token stands in for it.
  */
 import { randomBytes } from 'node:crypto';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { virshCommandLine } from './command-line.js';
+import { inEventLoop } from './event-loop-probe.js';
 import { removeHistoryDir } from './history-dir.js';
 import { privateHistory } from './history.js';
 import { virshEnvironment } from './virsh-process.js';
@@ -55,10 +58,28 @@ const CLOSE_GRACE_MS = 2_000;
  * The token tells that the watching virsh is connected and has read the `event` line; it then still
  * looks the guest up and registers its callback with libvirtd (two round trips), and prints nothing
  * when that is done. A define in that window sends an event nobody receives: on a loaded host (two
- * cores, parallel test runs) our own define was missed that way about one time in thirty. The watch
- * counts as ready this long after the token; the caller's planning runs meanwhile, so it rarely waits.
+ * cores, parallel test runs) our own define was missed that way about one time in thirty. Where the
+ * probe cannot see the registration, the watch counts as ready this long after the token.
  */
 const REGISTRATION_GRACE_MS = 300;
+/** How often the probe looks at the watching virsh until it is in its event loop. */
+const PROBE_INTERVAL_MS = 2;
+
+/**
+ * Resolves once the virsh `pid` is proven to be in its event loop, or when `graceMs` have passed (also
+ * at once where the probe cannot tell, after the grace): never later than the grace alone would.
+ */
+async function untilRegistered(pid: number | undefined, graceMs: number, ended: () => boolean): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (pid !== undefined && !ended() && Date.now() < deadline) {
+    const proven = await inEventLoop(pid);
+    if (proven === undefined) break;
+    if (proven) return;
+    await sleep(PROBE_INTERVAL_MS);
+  }
+  const left = deadline - Date.now();
+  if (left > 0 && !ended()) await sleep(left);
+}
 /**
  * The longest a watch lasts, in seconds (virsh reads no stdin during the loop, so this is what ends the
  * watch of an owner that was killed): far more than one guest's edit takes, or a host's many guests.
@@ -69,13 +90,14 @@ const HOST_WATCH_LIMIT_S = 3600;
 const EVENT_LINE = /^event 'lifecycle' for domain '(.*)': (\S+) ?(.*)$/;
 
 /**
- * Starts watching the lifecycle events of `guest` (of every guest when undefined) at `uri` on a new
- * virsh connection. Never throws: a watch that cannot be made resolves `ready` to false.
+ * Starts watching the lifecycle events of `guest` (of every guest when undefined) at `uri` (virsh's
+ * default when undefined) on a new virsh connection. Never throws: a watch that cannot be made
+ * resolves `ready` to false.
  *
  * @example
  * const watch = watchLifecycleEvents('qemu:///system', 'web-1');
  */
-export function watchLifecycleEvents(uri: string, guest: string | undefined, options: { virshPath?: string } = {}): LifecycleWatch {
+export function watchLifecycleEvents(uri: string | undefined, guest: string | undefined, options: { virshPath?: string } = {}): LifecycleWatch {
   const events: LifecycleEvent[] = [];
   const waiters = new Set<() => void>();
   const notify = () => { for (const wake of [...waiters]) wake(); };
@@ -89,12 +111,15 @@ export function watchLifecycleEvents(uri: string, guest: string | undefined, opt
     return { ready: Promise.resolve(false), events, waitFor: async () => false, close: async () => undefined };
   }
   const history = privateHistory(uri);
-  const subprocess = execa(options.virshPath ?? 'virsh', ['-q', '-c', uri], {
-    stdin: 'pipe', stdout: 'pipe', stderr: 'ignore', buffer: false, reject: false,
-    env: virshEnvironment(history ? { XDG_CACHE_HOME: history } : {}), extendEnv: false,
-    forceKillAfterDelay: CLOSE_GRACE_MS, detached: true,
+  const subprocess = spawn(options.virshPath ?? 'virsh', ['-q', ...(uri === undefined ? [] : ['-c', uri])], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env: virshEnvironment(history ? { XDG_CACHE_HOME: history } : {}),
+    detached: true,
   });
-  const exited = subprocess.then(() => {
+  const exited = new Promise<void>((resolve) => {
+    subprocess.once('error', () => resolve());
+    subprocess.once('close', () => resolve());
+  }).then(() => {
     ended = true;
     removeHistoryDir(history);
     notify();
@@ -118,7 +143,7 @@ export function watchLifecycleEvents(uri: string, guest: string | undefined, opt
       seenToken = true;
       text = text.slice(at + token.length);
       clearTimeout(readyTimer);
-      setTimeout(() => markReady(true), REGISTRATION_GRACE_MS);
+      void untilRegistered(subprocess.pid, REGISTRATION_GRACE_MS, () => ended).then(() => markReady(!ended));
     }
     const lines = text.split('\n');
     text = lines.pop() ?? '';

@@ -1,9 +1,11 @@
 /**
  * The virsh process under a session: what a transport needs of it ({@link VirshProcess}), and the
- * real one, started with execa in the environment that keeps virsh's output exact.
+ * real one, started in the environment that keeps virsh's output exact. It is a long-lived shell whose
+ * pipes the transport drives itself, so it is spawned with `node:child_process` (execa, which runs the
+ * host's one-shot commands, would cost every virsh user ~60 ms of loading and nothing else).
  */
 
-import { execa } from 'execa';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 /**
  * How long `close()` waits for virsh to quit before killing it (and execa after a SIGTERM).
@@ -99,35 +101,53 @@ export function virshEnvironment(overrides: Readonly<Record<string, string | und
  * const virsh = spawnVirsh('virsh', ['-q', '-c', 'qemu:///system'], virshEnvironment());
  */
 export function spawnVirsh(virshPath: string, argv: readonly string[], env: Readonly<Record<string, string>>): VirshProcess {
-  const subprocess = execa(virshPath, argv, {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: false,
-    reject: false,
-    env,
-    extendEnv: false,
-    forceKillAfterDelay: CLOSE_GRACE_MS,
-    // its own process group: a terminal's Ctrl-C reaches virt-nested, which finishes the guest being
-    // edited through this session; virsh still ends with us, as its stdin closes
-    detached: true,
+  const child = startDetached(virshPath, argv, env);
+  const exited = new Promise<VirshExit>((resolve) => {
+    child.once('error', (error: NodeJS.ErrnoException) => resolve({ spawnError: error.code ?? error.message, cause: error }));
+    child.once('close', (exitCode: number | null, signal: string | null) => resolve({
+      ...(exitCode === null ? {} : { exitCode }),
+      ...(signal === null ? {} : { signal }),
+    }));
   });
-  const exited = subprocess.then((result): VirshExit => {
-    const { code, exitCode, signal } = result as { code?: string; exitCode?: number; signal?: string };
-    return {
-      ...(exitCode === undefined ? {} : { exitCode }),
-      ...(signal === undefined ? {} : { signal }),
-      ...(code === undefined ? {} : { spawnError: code, cause: result }),
-    };
-  });
+  // a pipe closed by a virsh that died is reported through `exited`, never as an unhandled error
+  child.stdout.on('error', () => undefined);
+  child.stderr.on('error', () => undefined);
   return {
-    pid: subprocess.pid,
-    stdin: subprocess.stdin,
-    stdout: subprocess.stdout,
-    stderr: subprocess.stderr,
+    pid: child.pid,
+    stdin: child.stdin,
+    stdout: child.stdout,
+    stderr: child.stderr,
     exited,
-    kill: (signal) => {
-      if (subprocess.exitCode === null && subprocess.signalCode === null) subprocess.kill(signal);
-    },
+    kill: (signal) => killUntilGone(child, signal),
   };
+}
+
+/**
+ * Spawns `file ARGV…` with piped stdio and exactly `env`, in its own process group: a terminal's Ctrl-C
+ * reaches virt-nested, which finishes the guest being edited through this session; virsh still ends
+ * with us, as its stdin closes.
+ *
+ * @example
+ * const child = startDetached('virsh', ['-q'], virshEnvironment());
+ */
+export function startDetached(file: string, argv: readonly string[], env: Readonly<Record<string, string>>): ChildProcessWithoutNullStreams {
+  return spawn(file, argv, { stdio: 'pipe', env, detached: true });
+}
+
+/**
+ * Sends `signal` unless the process has ended; after a SIGTERM (or SIGINT), a SIGKILL follows
+ * {@link CLOSE_GRACE_MS} later if it is still there.
+ *
+ * @example
+ * killUntilGone(child, 'SIGTERM');
+ */
+export function killUntilGone(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  if (signal === 'SIGKILL') return;
+  const force = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }, CLOSE_GRACE_MS);
+  force.unref();
+  child.once('exit', () => clearTimeout(force));
 }
