@@ -1,7 +1,7 @@
 /**
  * `applyCpuModeToHosts` with an AbortSignal, on the real libvirtd: an abort stops before the next guest
  * and the next host, stops the guests being worked on that have changed nothing yet, and never cuts a
- * guest being changed short. A host's guests are worked on a few at a time (GUESTS_AT_ONCE, 4).
+ * guest being changed short. A host's guests are worked on a few at a time (fleet.ts).
  */
 
 import { watch } from 'node:fs';
@@ -67,9 +67,6 @@ test('--all with a glob selects only the guests that match, never every guest on
   expect(await definition(decoy)).toBe(decoyDefinition);
 }, 60_000);
 
-/** At most this many guests of one host are being worked on at once (fleet.ts). */
-const GUESTS_AT_ONCE = 4;
-
 /** The reported guests were changed in full, every other one is untouched, and each has one backup. */
 async function expectOnlyReportedChanged(results: readonly GuestResult[], originals: Map<string, string>, kinds: Map<string, GuestKind>): Promise<void> {
   expect(results.every((r) => r.changed && r.error === undefined && r.after?.mode === 'host-model' && r.after.check === 'partial')).toBe(true);
@@ -85,10 +82,10 @@ test('an abort after the first result starts no other guest; those already being
     mode: 'host-model', uris: [SYSTEM], match: `${prefix}-*`, backupDir: backups, signal: controller.signal,
     onResult: (result) => { seen.push(result); controller.abort(); },
   });
+  // which guests were begun before the abort depends on timing (lanes.test.ts pins the rule down); what
+  // holds always: the reported ones are the first of the selection, in its order, each changed in full
   expect(report.results.length).toBeGreaterThanOrEqual(1);
-  expect(report.results.length).toBeLessThanOrEqual(GUESTS_AT_ONCE);
   expect(report.results).toEqual(seen);
-  // the first guests of the selection, in its order: no guest after the first GUESTS_AT_ONCE was begun
   expect(report.results.map((r) => r.guest)).toEqual([...originals.keys()].slice(0, report.results.length));
   expect(report.results.every((r) => r.uri === SYSTEM)).toBe(true);
   const n = report.results.length;
@@ -106,8 +103,8 @@ test('an abort in the middle of a guest lets that guest finish (define, verify) 
       mode: 'host-model', uris: [SYSTEM], match: `${prefix}-*`, backupDir: backups, signal: controller.signal,
     });
     expect(controller.signal.aborted).toBe(true);
+    // the guests being worked on when the first backup appeared (lanes.test.ts pins the rule down)
     expect(report.results.length).toBeGreaterThanOrEqual(1);
-    expect(report.results.length).toBeLessThanOrEqual(GUESTS_AT_ONCE);
     const n = report.results.length;
     expect(report.summary).toEqual({ hosts: 1, unreachable: [], guests: n, changed: n, unchanged: 0, skipped: 0, failed: 0, aborted: true });
     await expectOnlyReportedChanged(report.results, originals, kinds);

@@ -7,12 +7,14 @@ import { errorCodeOf, GuestNotShutOffError, VirtNestedError, type ErrorReport } 
 import type { NestedPolicy } from '../cpu/nested.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
-import { openVirsh, type VirshSession } from '../virsh/session.js';
+import type { VirshSession } from '../virsh/session.js';
 import { applyWithShutdown, messageOf } from './shutdown-around-edit.js';
 import { definitionDiff } from './definition-diff.js';
 import { NESTED_SAVE_WARNING, planCpuMode, type ApplyWarning, type CpuModePlan } from './plan-cpu-mode.js';
-import { watchable, withHostLifecycleEvents } from './watch-guest.js';
-import { watchLifecycleEvents, type LifecycleWatch } from '../virsh/lifecycle-events.js';
+import { eachInOrder } from './lanes.js';
+import { withHostLifecycleEvents } from './watch-guest.js';
+import type { LifecycleWatch } from '../virsh/lifecycle-events.js';
+import { connectHost, connectHosts, fleetConnections, pick, type HostConnector } from './connect-hosts.js';
 import { checkSelected, checkSelection, selectGuests } from '../virsh/select-guests.js';
 
 /** Options of {@link applyCpuModeToHosts}. */
@@ -106,22 +108,6 @@ export interface FleetReport {
 }
 
 /**
- * A session whose connecting can be aborted, but not the session itself: an abort must let the guest
- * being edited finish (its define, verification, and start again), so it is checked between guests.
- */
-async function openUntilConnected(uri: string | undefined, signal: AbortSignal | undefined): Promise<VirshSession> {
-  if (signal === undefined) return openVirsh(uri === undefined ? {} : { uri });
-  const connecting = new AbortController();
-  const forward = () => connecting.abort();
-  signal.addEventListener('abort', forward, { once: true });
-  try {
-    return await openVirsh({ ...(uri === undefined ? {} : { uri }), signal: connecting.signal });
-  } finally {
-    signal.removeEventListener('abort', forward);
-  }
-}
-
-/**
  * Guests of one host worked on at once: while one waits for libvirt (its define, the events of it, a
  * backup's fsync), the next one's reads go ahead.
  */
@@ -138,35 +124,9 @@ const SESSIONS_PER_HOST = 2;
  */
 async function moreSessions(session: VirshSession, guests: number, options: FleetOptions): Promise<VirshSession[]> {
   if (guests <= GUESTS_AT_ONCE || session.uri.startsWith('test:') || options.signal?.aborted) return [];
-  const open = options.open ?? ((uri: string | undefined) => openUntilConnected(uri, options.signal));
-  const opened = await Promise.allSettled(Array.from({ length: SESSIONS_PER_HOST - 1 }, () => open(session.uri)));
+  const opened = await Promise.allSettled(Array.from({ length: SESSIONS_PER_HOST - 1 },
+    () => connectHost(session.uri, { watch: false, ...pick(options, 'signal', 'open') }).session));
   return opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
-}
-
-/**
- * Runs `work` over `items`, `jobs` at a time (`lane` numbers the worker, from 0), and hands each result
- * to `emit` in the order of `items` (undefined results are not handed on). No item is taken once `stop()`
- * holds.
- */
-async function eachInOrder<T, R>(
-  items: readonly T[], jobs: number, stop: () => boolean,
-  work: (item: T, lane: number) => Promise<R | undefined>, emit: (result: R) => void,
-): Promise<void> {
-  const done = new Map<number, R | undefined>();
-  let taken = 0;
-  let emitted = 0;
-  const lane = async (worker: number): Promise<void> => {
-    while (taken < items.length && !stop()) {
-      const index = taken++;
-      done.set(index, await work(items[index] as T, worker));
-      for (; done.has(emitted); emitted++) {
-        const result = done.get(emitted);
-        done.delete(emitted);
-        if (result !== undefined) emit(result);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, (_, worker) => lane(worker)));
 }
 
 /** The abort stopped this guest before anything of it was changed: it is left out, as if never begun. */
@@ -239,21 +199,39 @@ async function decideAndApply(session: VirshSession, guest: string, options: Fle
  */
 export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetReport> {
   checkSelection(options);
+  return applyCpuModeToHostsWith(options, connectHosts(options.uris, fleetConnections(options)));
+}
+
+/**
+ * {@link applyCpuModeToHosts} over connections already being made (internal: the CLI starts them before
+ * it loads this module). Closes every connection of the connector.
+ *
+ * @example
+ * await applyCpuModeToHostsWith(options, connectHosts(options.uris, fleetConnections(options)));
+ */
+export async function applyCpuModeToHostsWith(options: FleetOptions, connector: HostConnector): Promise<FleetReport> {
+  try {
+    checkSelection(options);
+    return await workOnHosts(options, connector);
+  } finally {
+    await connector.close();
+  }
+}
+
+async function workOnHosts(options: FleetOptions, connector: HostConnector): Promise<FleetReport> {
   const results: GuestResult[] = [];
   let aborted = false;
-  const open = options.open;
   // each host's watch of lifecycle events connects at the same time as its session
   const watches = new Map<VirshSession, LifecycleWatch>();
   const closing: Array<Promise<void> | undefined> = [];
   const failures: HostFailure[] = await eachHost(options.uris, {
     ...(options.jobs ? { jobs: options.jobs } : {}),
     open: async (uri) => {
-      if (options.signal?.aborted) throw new VirtNestedError('ABORTED', `${uri ?? 'the default URI'} was not connected to because the operation was aborted`);
-      const watch = options.dryRun || (uri !== undefined && !watchable(uri)) ? undefined : watchLifecycleEvents(uri, undefined);
+      const { session, watch } = connector.take(uri);
       try {
-        const session = await (open ? open(uri) : openUntilConnected(uri, options.signal));
-        if (watch) watches.set(session, watch);
-        return session;
+        const opened = await session;
+        if (watch) watches.set(opened, watch);
+        return opened;
       } catch (error) {
         await watch?.close();
         throw error;

@@ -3,14 +3,12 @@
  * for one guest, or through the watch of every guest of a host that a fleet run opens once per host
  * (a virsh connection per guest would cost a fleet more than the edits do).
  */
-import { guestView, watchLifecycleEvents, type LifecycleWatch } from '../virsh/lifecycle-events.js';
+import { guestView, watchableUri as watchable, watchLifecycleEvents, type LifecycleWatch } from '../virsh/lifecycle-events.js';
 import type { VirshCommands } from './define-safely.js';
 
 /** The watch of every guest, per session, while a fleet works on that host. */
 const hostWatches = new WeakMap<VirshCommands, LifecycleWatch>();
 
-/** libvirt's test driver (`test:///…`) keeps its state per connection: a second one sees none of its events. */
-export const watchable = (uri: string) => !uri.startsWith('test:');
 
 /**
  * Starts watching `guest` unless told not to: through the host's watch when one is open for this

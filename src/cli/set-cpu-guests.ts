@@ -2,7 +2,9 @@ import { VirtNestedError } from '../errors.js';
 import { disabledVirtualizationFeatures } from '../cpu/warnings.js';
 import type { NestedPolicy } from '../cpu/nested.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
-import { applyCpuModeToHosts, type FleetReport, type GuestResult } from '../apply/fleet.js';
+import { connectHosts, fleetConnections } from '../apply/connect-hosts.js';
+import type { FleetOptions, FleetReport, GuestResult } from '../apply/fleet.js';
+import { checkSelection } from '../virsh/select-guests.js';
 import { fleetExitCode } from './exit-codes.js';
 import { virshHint } from '../virsh/hint.js';
 import type { CliIo } from './io.js';
@@ -99,7 +101,7 @@ async function setCpuOfGuests(guests: string[], mode: CpuMode | undefined, optio
   let done = 0;
   const progress = Boolean(io.stderrIsTTY) && !json && !jsonLines && !single;
   try {
-    const report = await applyCpuModeToHosts({
+    const fleet: FleetOptions = {
       ...(mode === undefined ? {} : { mode }),
       ...(options['nested'] === undefined ? {} : { nested: options['nested'] as NestedPolicy }),
       uris,
@@ -125,7 +127,12 @@ async function setCpuOfGuests(guests: string[], mode: CpuMode | undefined, optio
           if (progress) io.stderr(`[${done}] working…`);
         }
       },
-    });
+    };
+    // virsh connects to the first hosts while Node loads the workflow
+    checkSelection(fleet);
+    const connector = connectHosts(uris, fleetConnections(fleet));
+    const { applyCpuModeToHostsWith } = await import('../apply/fleet.js');
+    const report = await applyCpuModeToHostsWith(fleet, connector);
     if (progress) io.stderr('\r\x1b[K');
     for (const host of report.summary.unreachable) io.stderr(`virt-nested: ${host.message}\n`);
     if (jsonLines) io.stdout(`${JSON.stringify({ summary: report.summary })}\n`);

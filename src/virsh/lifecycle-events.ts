@@ -90,6 +90,15 @@ const HOST_WATCH_LIMIT_S = 3600;
 const EVENT_LINE = /^event 'lifecycle' for domain '(.*)': (\S+) ?(.*)$/;
 
 /**
+ * Whether a second connection to `uri` sees its events: not with libvirt's test driver (`test:///…`),
+ * which keeps its state per connection.
+ *
+ * @example
+ * watchableUri('test:///default') // false
+ */
+export const watchableUri = (uri: string): boolean => !uri.startsWith('test:');
+
+/**
  * Starts watching the lifecycle events of `guest` (of every guest when undefined) at `uri` (virsh's
  * default when undefined) on a new virsh connection. Never throws: a watch that cannot be made
  * resolves `ready` to false.
