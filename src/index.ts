@@ -47,7 +47,7 @@ export type { ApplyWarning } from './apply/plan-cpu-mode.js';
 export { checkRunningGuest, type RunningGuestReport, type CheckRunningGuestOptions } from './guest/check-running-guest.js';
 export { checkRunningGuests, type CheckRunningGuestsOptions, type RunningGuestsReport, type GuestCheckError } from './guest/check-running-guests.js';
 export { applyCpuMode, type ApplyCpuModeOptions, type ApplyResult, type VirshCommands } from './apply/apply-cpu-mode.js';
-export type { DefineWorkflowOptions } from './apply/define-safely.js';
+export type { DefineWorkflowOptions } from './apply/define-workflow.js';
 export { applyCpuModeToHosts, type FleetOptions, type FleetReport, type FleetSummary, type GuestResult } from './apply/fleet.js';
 export { defaultBackupDir, type BackupMetadata } from './apply/backup.js';
 export { restoreDefinition, type RestoreDefinitionOptions, type RestoreResult } from './apply/restore.js';

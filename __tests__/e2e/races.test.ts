@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyCpuModeWithHooks, type ApplyResult } from '../../src/apply/apply-cpu-mode.js';
-import type { SafeDefineHooks } from '../../src/apply/define-safely.js';
+import type { SafeDefineHooks } from '../../src/apply/define-workflow.js';
 import { withHostLifecycleEvents } from '../../src/apply/watch-guest.js';
 import { VirtNestedError } from '../../src/errors.js';
 import { openVirsh, type VirshSession } from '../../src/virsh/session.js';

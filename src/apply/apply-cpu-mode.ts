@@ -11,11 +11,12 @@ import { parseDomain } from '../domain/parse-domain.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { virshHint } from '../virsh/hint.js';
 import { defaultBackupDir, recordDefined, sha256Hex, stageDefinition, writeBackup } from './backup.js';
-import { defineSafely, requireShutOff, type DefineWorkflowOptions, type SafeDefineHooks } from './define-safely.js';
+import { defineSafely } from './define-safely.js';
+import { requireShutOff, type DefineWorkflowOptions, type SafeDefineHooks } from './define-workflow.js';
 import { NESTED_SAVE_WARNING, planCpuMode, type ApplyWarning } from './plan-cpu-mode.js';
 import { startWatch } from './watch-guest.js';
 
-export type { VirshCommands } from './define-safely.js';
+export type { VirshCommands } from './define-workflow.js';
 
 /** Options of {@link applyCpuMode}. */
 export interface ApplyCpuModeOptions extends DefineWorkflowOptions {

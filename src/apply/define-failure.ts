@@ -4,6 +4,7 @@
  * (exit 2), and libvirt may still have taken the definition.
  */
 import { errorCodeOf, VirshError, VirtNestedError } from '../errors.js';
+import { defineRefusalReasons } from '../virsh/domain-commands.js';
 
 /**
  * Whether libvirt itself refused a define (the virsh adapter's `DEFINE_FAILED`), rather than the
@@ -28,4 +29,15 @@ export function unfinishedDefine(error: unknown, who: string, backup: string): V
   return new VirtNestedError(errorCodeOf(error),
     `the define of ${who} did not finish (${message}); libvirt may or may not have taken the new definition: compare it with the definition before, in ${backup}`,
     { cause: error });
+}
+
+/**
+ * libvirt's own reason, without virsh's "Failed to define domain from …" (our staged file, gone by now).
+ *
+ * @example
+ * libvirtMessage(error) // "XML error: Invalid value for attribute 'unit' …"
+ */
+export function libvirtMessage(error: unknown): string {
+  const reasons = error instanceof VirshError ? defineRefusalReasons(error.stderr) : [];
+  return reasons.length > 0 ? reasons.join('; ') : error instanceof Error ? error.message : String(error);
 }

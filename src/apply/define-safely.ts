@@ -8,115 +8,14 @@
  * lifecycle events, watched on a second connection opened before the re-read (`virsh/lifecycle-events.ts`),
  * together with what the read-back holds; `docs/decisions.md` lists what is reported in each case.
  */
-import { GuestNotShutOffError, VirshError, VirtNestedError } from '../errors.js';
+import { VirtNestedError } from '../errors.js';
 import type { LifecycleEvent, LifecycleWatch } from '../virsh/lifecycle-events.js';
-import { defineRefusalReasons } from '../virsh/domain-commands.js';
 import { virshHint } from '../virsh/hint.js';
-import type { VirshSession } from '../virsh/session.js';
-import { stageDefinition, type StagedDefinition } from './backup.js';
-import { refusedByLibvirt, unfinishedDefine } from './define-failure.js';
+import { libvirtMessage, refusedByLibvirt, unfinishedDefine } from './define-failure.js';
+import { requireShutOff, type SafeDefine } from './define-workflow.js';
 import { readDefinition, readGuest, type ApplyWarning, type GuestState } from './plan-cpu-mode.js';
+import { rollback } from './rollback.js';
 
-/** What the workflow needs of a virsh session (see `virsh/`). */
-export type VirshCommands = Pick<VirshSession, 'uri' | 'run' | 'dumpxml' | 'domcapabilities' | 'define'>;
-
-/**
- * What every command that defines a guest (set-cpu, restore) is given.
- *
- * @example
- * const options: DefineWorkflowOptions = { session, backupDir: '/var/lib/virt-nested/backups' };
- */
-export interface DefineWorkflowOptions {
-  /** The open virsh session to use (the caller closes it). */
-  readonly session: VirshCommands;
-  /** Where backups go, and where the new definition is staged for `virsh define --file` (default: see `defaultBackupDir`). */
-  readonly backupDir?: string;
-  /** The environment `defaultBackupDir` reads (`VIRT_NESTED_BACKUP_DIR`, `XDG_STATE_HOME`); `process.env` when not given. */
-  readonly env?: NodeJS.ProcessEnv;
-  /** The clock, for the backup's time stamp; `new Date()` when not given. */
-  readonly now?: () => Date;
-  /**
-   * Watch libvirt's lifecycle events of the guest during the define (default true), to find a define
-   * or start by another tool that the compare-and-swap cannot see. Off, such races are found only from
-   * what the definition holds afterwards.
-   */
-  readonly watchEvents?: boolean;
-}
-
-/**
- * Test hooks: not part of the public options. Tests pass them to the internal entry points
- * (`applyCpuModeWithHooks`, `restoreDefinitionWithHooks`) to race the workflow at fixed points.
- */
-export interface SafeDefineHooks {
-  /** A last change to the XML before it is defined; it goes through the same define, verify and rollback. */
-  readonly transform?: (xml: string) => string;
-  /** Called between the first read and the compare-and-swap re-read. */
-  readonly beforeRecheck?: () => Promise<void>;
-  /** Called after the compare-and-swap re-read passed, right before our define. */
-  readonly beforeDefine?: () => Promise<void>;
-  /** Called right after our define returned, before the read-back. */
-  readonly afterDefine?: () => Promise<void>;
-}
-
-/**
- * Refuses unless the guest is shut off for good: no managed save image that would resume the old
- * definition.
- *
- * @example
- * requireShutOff(session, 'web-1', state, 'set-cpu', (s) => `guest "web-1" is ${s}`);
- */
-export function requireShutOff(session: VirshCommands, guest: string, { state, active, managedSave }: GuestState, command: string, message: (state: string) => string): void {
-  if (state !== 'shut off') throw new GuestNotShutOffError(guest, state, message(state));
-  if (active) throw new GuestNotShutOffError(guest, 'starting', message('starting'));
-  if (managedSave) {
-    throw new GuestNotShutOffError(guest, state,
-      `guest "${guest}" has a managed save image: its next start resumes the saved memory with the old ${command === 'set-cpu' ? 'CPU' : 'definition'}; discard it (${virshHint(session.uri, 'managedsave-remove', { guest })}, which loses that memory state) or start and shut down the guest, then run ${command} again`,
-      { reason: 'managed-save' });
-  }
-}
-
-/**
- * libvirt's own reason, without virsh's "Failed to define domain from …" (our staged file, gone by now).
- *
- * @example
- * libvirtMessage(error) // "XML error: Invalid value for attribute 'unit' …"
- */
-export function libvirtMessage(error: unknown): string {
-  const reasons = error instanceof VirshError ? defineRefusalReasons(error.stderr) : [];
-  return reasons.length > 0 ? reasons.join('; ') : error instanceof Error ? error.message : String(error);
-}
-
-/** What {@link defineSafely} is asked to do. */
-export interface SafeDefine {
-  readonly session: VirshCommands;
-  readonly guest: string;
-  /** The command, for advice ("run set-cpu again"). */
-  readonly command: 'set-cpu' | 'restore';
-  /** The definition as first read: the compare-and-swap expects it unchanged, and a rollback restores it. */
-  readonly original: string;
-  /** The new definition, already staged for `virsh define --file`. */
-  readonly staged: StagedDefinition;
-  /** The directory rollback definitions are staged in (the backup directory). */
-  readonly stagingDir: string;
-  /** The backup of `original`. */
-  readonly backup: string;
-  /** Lifecycle events of the guest, watched since before the re-read; undefined when they cannot be. */
-  readonly watch: LifecycleWatch | undefined;
-  /** The read-back is the definition that was asked for. */
-  wanted(readBack: string): boolean;
-  /** Without events: whether a read-back that is not wanted was still written by our define (libvirt changed it). */
-  looksOurs(readBack: string): boolean;
-  /**
-   * Whether a read-back differs where our define changes nothing, so another tool wrote it whatever the
-   * events say (its event may still be on its way on a loaded host). Default: never.
-   */
-  changedElsewhere?(readBack: string): boolean;
-  /** Why a read-back of our own define is not what was asked, for the message. */
-  describeUnwanted(readBack: string): string;
-  /** The start of the message for a guest started during the edit; `{keeps}` stands for "keeps" or "may keep". */
-  readonly startedMessage: string;
-  readonly hooks: SafeDefineHooks;
-}
 
 /** What {@link defineSafely} did: our definition is in effect. */
 export interface SafeDefineResult {
@@ -233,7 +132,6 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
         `another tool defined ${who} right after virt-nested did: its definition is kept and virt-nested's is not in effect (the definition before: ${backup}); check the guest, then run ${command} again`);
     }
     await rollback(plan, readBack);
-    throw new VirtNestedError('VERIFY_FAILED', `after define, ${plan.describeUnwanted(readBack)}; the original was restored from ${backup}`);
   }
 
   let race: VirtNestedError | undefined;
@@ -251,26 +149,4 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
       `${plan.startedMessage.replace('{keeps}', startedBefore ? 'keeps' : 'may keep')} until it is shut down and started again (${virshHint(session.uri, 'shutdown', { guest })}, then ${virshHint(session.uri, 'start', { guest })}); a reboot inside the guest is not enough`);
   }
   return { readBack, warnings, race };
-}
-
-/**
- * Puts `original` back after our own define gave a definition that is not what was asked, but only while
- * the definition is still the one our define made.
- */
-async function rollback(plan: SafeDefine, ours: string): Promise<void> {
-  const { session, guest, original, backup } = plan;
-  let staged: StagedDefinition | undefined;
-  try {
-    staged = await stageDefinition(plan.stagingDir, original);
-    if ((await readDefinition(session, guest)) !== ours) {
-      throw new VirtNestedError('GUEST_CHANGED',
-        `after define, ${plan.describeUnwanted(ours)}, and another tool has changed it since: it is left as that tool defined it (the definition before: ${backup})`);
-    }
-    await session.define(staged.file, { validate: true });
-  } catch (error) {
-    if (error instanceof VirtNestedError && error.code === 'GUEST_CHANGED') throw error;
-    throw new VirtNestedError('DEFINE_FAILED', `restoring guest "${guest}" failed (${libvirtMessage(error)}); its original definition is in ${backup}: ${virshHint(session.uri, 'define', { args: ['--file', backup] })}`, { cause: error });
-  } finally {
-    await staged?.remove();
-  }
 }

@@ -4,7 +4,7 @@
  * (a virsh connection per guest would cost a fleet more than the edits do).
  */
 import { guestView, watchableUri as watchable, watchLifecycleEvents, type LifecycleWatch } from '../virsh/lifecycle-events.js';
-import type { VirshCommands } from './define-safely.js';
+import type { VirshCommands } from './define-workflow.js';
 
 /** The watch of every guest, per session, while a fleet works on that host. */
 const hostWatches = new WeakMap<VirshCommands, LifecycleWatch>();
