@@ -40,7 +40,7 @@ test('the original cannot be staged for the rollback: FILE_UNWRITABLE (exit 2), 
     ...unwanted,
     // the backup directory turns into a file: the staged copy of the original has nowhere to go
     beforeRollback: async () => { renameSync(backups, join(scratch, 'moved')); writeFileSync(backups, ''); },
-  }).catch((e: unknown) => e as VirtNestedError);
+  }).then(() => { throw new Error('expected the rollback to fail'); }, (e: unknown) => e as VirtNestedError);
   const backup = /its original definition is in (\S+\.xml):/.exec(error.message)?.[1] as string;
   expect([error.code, exitCodeForCode(error.code)]).toEqual(['FILE_UNWRITABLE', 2]);
   expect(error.message).toBe(`after define, guest "${name}" has cpu mode='host-model' check='none', not mode='host-model' check='partial', and restoring guest "${name}" failed: its original definition could not be written to a file in ${backups} (ENOTDIR); its original definition is in ${backup}: virsh -c qemu:///system define --file ${backup}`);
@@ -57,7 +57,7 @@ test('virsh gone before the rollback: its own code (exit 2), never DEFINE_FAILED
   const error = await applyCpuModeWithHooks(name, 'host-model', { session, backupDir: backups }, {
     ...unwanted,
     beforeRollback: async () => { process.kill(session.pid as number, 'SIGKILL'); await new Promise((r) => setTimeout(r, 200)); },
-  }).catch((e: unknown) => e as VirtNestedError);
+  }).then(() => { throw new Error('expected the rollback to fail'); }, (e: unknown) => e as VirtNestedError);
   // a killed virsh is the session's failure (VIRSH_FAILED, exit 2), never libvirt refusing the original
   expect([error.code, exitCodeForCode(error.code)]).toEqual(['VIRSH_FAILED', 2]);
   expect(error.message).toMatch(new RegExp(`^after define, guest "${name}" has cpu mode='host-model' check='none', not mode='host-model' check='partial', and restoring guest "${name}" failed: its definition could not be read again \\(.+\\); its original definition is in ${backups}/.+\\.xml: virsh -c qemu:///system define --file ${backups}/.+\\.xml$`));

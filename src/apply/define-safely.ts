@@ -12,8 +12,9 @@ import { VirtNestedError } from '../errors.js';
 import type { LifecycleEvent, LifecycleWatch } from '../virsh/lifecycle-events.js';
 import { virshHint } from '../virsh/hint.js';
 import { libvirtMessage, refusedByLibvirt, unfinishedDefine } from './define-failure.js';
-import { requireShutOff, type SafeDefine } from './define-workflow.js';
-import { readDefinition, readGuest, type ApplyWarning, type GuestState } from './plan-cpu-mode.js';
+import { requireShutOff, type SafeDefine, type VirshCommands } from './define-workflow.js';
+import { domainId } from '../virsh/dominfo.js';
+import { readDefinition, readGuest, type ApplyWarning } from './plan-cpu-mode.js';
 import { rollback } from './rollback.js';
 
 
@@ -50,6 +51,17 @@ async function settle(watch: LifecycleWatch, defines: number): Promise<boolean> 
     // another event came in: wait for the gap after it
   }
   return seen;
+}
+
+/**
+ * After our define: whether the guest has started meanwhile (its id: one call to libvirt, where the
+ * state read before the define also needs the managed save image) and its definition, asked together.
+ */
+async function readAfterDefine(session: VirshCommands, guest: string): Promise<[{ readonly active: boolean }, string]> {
+  return Promise.all([
+    domainId(session, guest, { pipeline: true }).then((id) => ({ active: id !== undefined })),
+    readDefinition(session, guest),
+  ]);
 }
 
 /**
@@ -95,7 +107,7 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
 
   // the read-back goes to virsh at once; the events are waited for meanwhile: a define by another tool
   // before the read-back sends its event within the quiet gap after ours
-  const reading = readGuest(session, guest);
+  const reading = readAfterDefine(session, guest);
   reading.catch(() => undefined);
   if (watch !== undefined && !(await settle(watch, 1))) {
     warnings.push({
@@ -105,7 +117,7 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
     watch = undefined;
   }
   let readBack: string;
-  let after: GuestState;
+  let after: { readonly active: boolean };
   try {
     [after, readBack] = await reading;
   } catch (error) {

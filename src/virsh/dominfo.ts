@@ -49,3 +49,16 @@ export async function dominfo(runner: Pick<VirshRunner, 'run'>, guest: string, o
   const { stdout } = await runner.run(['dominfo', '--domain', guest], options);
   return parseDominfo(stdout);
 }
+
+/**
+ * `virsh domid --domain GUEST`: the id libvirt gives a running (or starting) guest, undefined for an
+ * inactive one (`-`). One call to libvirt, where `dominfo` makes about ten: enough after a define, when
+ * only "has it started meanwhile?" is asked.
+ *
+ * @example
+ * await domainId(session, 'web-1') // 7, or undefined when it is shut off
+ */
+export async function domainId(runner: Pick<VirshRunner, 'run'>, guest: string, options: VirshRunOptions = {}): Promise<number | undefined> {
+  const id = (await runner.run(['domid', '--domain', guest], options)).stdout.trim();
+  return /^\d+$/.test(id) ? Number(id) : undefined;
+}
