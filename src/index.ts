@@ -38,7 +38,8 @@ export type { VirshOutput, VirshRunOptions, VirshRunner } from './virsh/runner.j
 export type { SessionCommands } from './virsh/session-commands.js';
 export type { DomcapabilitiesOptions } from './virsh/domcapabilities.js';
 export type { HostFailure } from './virsh/each-host.js';
-export type { DefineOptions, DestroyOptions, DomainState, DumpxmlOptions, ListGuestsOptions, ShutdownOptions, UndefineOptions } from './virsh/domain-commands.js';
+export type { DefineOptions, DomainState, DumpxmlOptions, ListGuestsOptions } from './virsh/domain-commands.js';
+export type { DestroyOptions, ShutdownOptions, UndefineOptions } from './virsh/lifecycle-commands.js';
 
 export { NESTED_POLICIES, type NestedPolicy, type HostModelCpu } from './cpu/nested.js';
 export { hostModelCpu } from './virsh/domcapabilities-xml.js';

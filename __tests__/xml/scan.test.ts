@@ -1,6 +1,8 @@
 import { DomainXmlError } from '../../src/errors.js';
 import { lineColumnAt } from '../../src/xml/line-column.js';
-import { attributeOf, childOf, scanXml, textOf, DEFAULT_MAX_BYTES, type XmlElement } from '../../src/xml/scan.js';
+import type { XmlElement } from '../../src/xml/document.js';
+import { attributeOf, childOf, textOf } from '../../src/xml/read-element.js';
+import { scanXml, DEFAULT_MAX_BYTES } from '../../src/xml/scan.js';
 
 /** The error scanXml throws for `source`, as plain data. */
 function scanError(source: string, options: Parameters<typeof scanXml>[1] = {}) {

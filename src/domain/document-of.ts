@@ -2,7 +2,7 @@
  * The scanned document behind each `Domain`. Kept beside the model rather than on it, so the model
  * stays a plain frozen value (printable as JSON) while edits and lint still reach the source offsets.
  */
-import type { XmlDocument } from '../xml/scan.js';
+import type { XmlDocument } from '../xml/document.js';
 import type { Domain } from './types.js';
 
 const documents = new WeakMap<Domain, XmlDocument>();

@@ -2,7 +2,7 @@ import { DomainXmlError, type ErrorCode } from '../errors.js';
 import { documentOf } from '../domain/document-of.js';
 import { parseDomain } from '../domain/parse-domain.js';
 import type { Domain } from '../domain/types.js';
-import type { XmlDocument, XmlElement } from '../xml/scan.js';
+import type { XmlDocument, XmlElement } from '../xml/document.js';
 import type { LintProblem } from './problem.js';
 import { DOMAIN_RULES, type RuleContext } from './rules.js';
 import { suppressionsOf } from './suppress.js';

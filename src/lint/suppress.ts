@@ -4,7 +4,7 @@
  *   <!-- virt-nested-disable cpu-check, cpu-mode -->    the whole file
  * With no rule named, every rule is suppressed there.
  */
-import type { XmlDocument } from '../xml/scan.js';
+import type { XmlDocument } from '../xml/document.js';
 
 /** Which rules are off where in one file. */
 export interface Suppressions {

@@ -1,10 +1,11 @@
 /**
- * Typed virsh commands over a session's `run`: one function per virsh command, its options named as
- * virsh names them. Guests are always passed as `--domain NAME`, so a name that starts with `-` or holds
- * spaces, quotes or non-ASCII is never read as an option.
+ * Typed virsh commands that read a guest's state and definition and define it: one function per virsh
+ * command, its options named as virsh names them. The commands that start, stop and remove guests are
+ * in `lifecycle-commands.ts`, QMP in `qemu-monitor.ts`.
  */
 
 import { VirshError, VirtNestedError } from '../errors.js';
+import { flag, guestArgs } from './command-args.js';
 import { libvirtErrors } from './framing.js';
 import type { VirshRunOptions, VirshRunner } from './runner.js';
 
@@ -58,60 +59,6 @@ export interface ListGuestsOptions extends VirshRunOptions {
   persistent?: boolean;
   /** `--transient`: only guests without one. */
   transient?: boolean;
-}
-
-/**
- * Options of `shutdown`.
- *
- * @example
- * await session.shutdown('web-1', { mode: 'acpi' });
- */
-export interface ShutdownOptions extends VirshRunOptions {
-  /** `--mode`: how the guest is asked (`acpi`, `agent`, `initctl`, `signal`, `paravirt`). */
-  mode?: 'acpi' | 'agent' | 'initctl' | 'signal' | 'paravirt';
-}
-
-/**
- * Options of `destroy`.
- *
- * @example
- * await session.destroy('web-1', { graceful: true });
- */
-export interface DestroyOptions extends VirshRunOptions {
-  /** `--graceful`: only SIGTERM the emulator, no SIGKILL. */
-  graceful?: boolean;
-}
-
-/**
- * Options of `undefine`.
- *
- * @example
- * await session.undefine('web-1', { nvram: true });
- */
-export interface UndefineOptions extends VirshRunOptions {
-  /** `--nvram`: also remove the UEFI variable store (virsh refuses to undefine such a guest otherwise). */
-  nvram?: boolean;
-  /** `--keep-nvram`: keep it. */
-  keepNvram?: boolean;
-  /** `--managed-save`: also remove a managed save image. */
-  managedSave?: boolean;
-  /** `--snapshots-metadata`: also remove snapshot metadata. */
-  snapshotsMetadata?: boolean;
-  /** `--checkpoints-metadata`: also remove checkpoint metadata. */
-  checkpointsMetadata?: boolean;
-}
-
-function guestArgs(command: string, guest: string): string[] {
-  if (guest === '') throw new VirtNestedError('USAGE', `virsh ${command} needs a guest name, got an empty one`);
-  return [command, '--domain', guest];
-}
-
-function flag(enabled: boolean | undefined, name: string): string[] {
-  return enabled === true ? [name] : [];
-}
-
-function valued(value: string | undefined, name: string): string[] {
-  return value === undefined ? [] : [name, value];
 }
 
 /**
@@ -190,74 +137,4 @@ export async function listGuests(runner: VirshRunner, options: ListGuestsOptions
   ];
   const { stdout } = await runner.run(args, options);
   return stdout.split('\n').filter((name) => name !== '');
-}
-
-/**
- * `virsh start --domain GUEST`.
- *
- * @example
- * await start(session, 'web-1');
- */
-export async function start(runner: VirshRunner, guest: string, options: VirshRunOptions = {}): Promise<void> {
-  await runner.run(guestArgs('start', guest), options);
-}
-
-/**
- * `virsh shutdown --domain GUEST [--mode M]`: asks the guest to power off and returns at once; poll
- * {@link domstate} for `shut off`.
- *
- * @example
- * await shutdown(session, 'web-1', { mode: 'acpi' });
- */
-export async function shutdown(runner: VirshRunner, guest: string, options: ShutdownOptions = {}): Promise<void> {
-  await runner.run([...guestArgs('shutdown', guest), ...valued(options.mode, '--mode')], options);
-}
-
-/**
- * `virsh destroy --domain GUEST [--graceful]`: stops the guest at once, like pulling the plug.
- *
- * @example
- * await destroy(session, 'scratch-1');
- */
-export async function destroy(runner: VirshRunner, guest: string, options: DestroyOptions = {}): Promise<void> {
-  await runner.run([...guestArgs('destroy', guest), ...flag(options.graceful, '--graceful')], options);
-}
-
-/**
- * `virsh undefine --domain GUEST [--nvram | --keep-nvram] [--managed-save] [--snapshots-metadata]
- * [--checkpoints-metadata]`.
- *
- * @example
- * await undefine(session, 'scratch-1', { nvram: true });
- */
-export async function undefine(runner: VirshRunner, guest: string, options: UndefineOptions = {}): Promise<void> {
-  const args = [
-    ...guestArgs('undefine', guest),
-    ...flag(options.nvram, '--nvram'),
-    ...flag(options.keepNvram, '--keep-nvram'),
-    ...flag(options.managedSave, '--managed-save'),
-    ...flag(options.snapshotsMetadata, '--snapshots-metadata'),
-    ...flag(options.checkpointsMetadata, '--checkpoints-metadata'),
-  ];
-  await runner.run(args, options);
-}
-
-/**
- * `virsh qemu-monitor-command --domain GUEST --cmd JSON`: sends one QMP command (a JSON string, or an
- * object that is stringified) and returns QEMU's reply as virsh prints it (JSON and a newline). A guest
- * that is not running throws `GUEST_NOT_RUNNING`.
- *
- * @example
- * const reply = await qemuMonitorCommand(session, 'web-1',
- *   { execute: 'qom-get', arguments: { path: '/machine/unattached/device[0]', property: 'svm' } });
- * JSON.parse(reply).return; // → true when the vCPU has svm
- */
-export async function qemuMonitorCommand(
-  runner: VirshRunner,
-  guest: string,
-  command: string | Readonly<Record<string, unknown>>,
-  options: VirshRunOptions = {},
-): Promise<string> {
-  const json = typeof command === 'string' ? command : JSON.stringify(command);
-  return (await runner.run([...guestArgs('qemu-monitor-command', guest), '--cmd', json], options)).stdout;
 }

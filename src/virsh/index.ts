@@ -9,15 +9,8 @@ export type { VirshOutput, VirshRunOptions, VirshRunner } from './runner.js';
 export type { SessionCommands } from './session-commands.js';
 export { hostModelCpu, listedCpuModes } from './domcapabilities-xml.js';
 export type { DomcapabilitiesOptions } from './domcapabilities.js';
-export type {
-  DefineOptions,
-  DestroyOptions,
-  DomainState,
-  DumpxmlOptions,
-  ListGuestsOptions,
-  ShutdownOptions,
-  UndefineOptions,
-} from './domain-commands.js';
+export type { DefineOptions, DomainState, DumpxmlOptions, ListGuestsOptions } from './domain-commands.js';
+export type { DestroyOptions, ShutdownOptions, UndefineOptions } from './lifecycle-commands.js';
 export { quoteVirshArgument } from './command-line.js';
 export { eachHost, DEFAULT_JOBS, type HostFailure, type EachHostOptions } from './each-host.js';
 export { selectGuests, type GuestSelection } from './select-guests.js';

@@ -1,7 +1,7 @@
 /**
  * What the virsh commands need of a session, in a module of its own: the commands (`domain-commands.ts`,
- * `domcapabilities.ts`) and the session that carries them both import these types, and neither
- * imports the other for them.
+ * `lifecycle-commands.ts`, `qemu-monitor.ts`, `domcapabilities.ts`) and the session that carries them
+ * all import these types, and neither imports the other for them.
  */
 
 /**

@@ -1,10 +1,12 @@
 /**
- * The typed commands a session carries, made from the free functions in `domain-commands.ts` and
- * `domcapabilities.ts`: a new command is a function there and one line in {@link SESSION_COMMANDS};
+ * The typed commands a session carries, made from the free functions in `domain-commands.ts`,
+ * `lifecycle-commands.ts`, `qemu-monitor.ts` and `domcapabilities.ts`: a new command is a function there and one line in {@link SESSION_COMMANDS};
  * its method on every session, with its parameters and documentation, follows from that line.
  */
 
-import { define, destroy, domstate, dumpxml, listGuests, qemuMonitorCommand, shutdown, start, undefine } from './domain-commands.js';
+import { define, domstate, dumpxml, listGuests } from './domain-commands.js';
+import { destroy, shutdown, start, undefine } from './lifecycle-commands.js';
+import { qemuMonitorCommand } from './qemu-monitor.js';
 import { domcapabilities } from './domcapabilities.js';
 import type { VirshRunner } from './runner.js';
 
@@ -36,7 +38,7 @@ const SESSION_COMMANDS = {
 type BoundCommand<F> = F extends (runner: VirshRunner, ...args: infer A) => infer R ? (...args: A) => R : never;
 
 /**
- * The typed commands of a {@link VirshSession}: each of `domain-commands.ts`'s functions without its
+ * The typed commands of a {@link VirshSession}: each function of `SESSION_COMMANDS` without its
  * first (runner) argument.
  *
  * @example

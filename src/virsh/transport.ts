@@ -1,33 +1,32 @@
 /**
  * The transport under a virsh session: one virsh process driven through its interactive shell, with
- * an explicit phase (`connecting` → `open` → `closing` → `ended`). It owns the handshake, the abort
- * signal, `close` and the process's end; the commands themselves wait and run in a
- * {@link CommandQueue}. Everything that touches the world (the process and its streams, the timers, the
+ * an explicit phase (`connecting` → `open` → `closing` → `ended`). It owns the abort signal, `close` and
+ * the process's end; the first prompt is awaited by a {@link Handshake}, and the commands themselves
+ * wait and run in a {@link CommandQueue}. Everything that touches the world (the process and its streams, the timers, the
  * markers' randomness) is passed in, so all of it also runs over an in-memory stream; `openVirsh`
  * wires in the real virsh.
  */
 
 import { randomBytes } from 'node:crypto';
-import { VirshError, VirtNestedError } from '../errors.js';
+import type { VirtNestedError } from '../errors.js';
 import { virshCommandLine } from './command-line.js';
 import { commandError, commandFailed } from './command-error.js';
 import { CommandQueue, type QueuedCommand } from './command-queue.js';
-import { FrameReader, libvirtErrors } from './framing.js';
+import { FrameReader } from './framing.js';
+import { startHandshake, uriFailure, type Handshake } from './handshake.js';
 import type { VirshOutput, VirshRunOptions, VirshRunner } from './runner.js';
 import {
   abortedError,
   assertTimeout,
   closedError,
-  connectionError,
   endedError,
   exitError,
   refusedCommandError,
   reproducingCommand,
   timeoutErrors,
-  unreachableError,
   type SessionNames,
 } from './session-errors.js';
-import { REAL_TIMERS, armTimer, type TransportTimers } from './transport-timers.js';
+import { REAL_TIMERS, type TransportTimers } from './transport-timers.js';
 import { CLOSE_GRACE_MS, type VirshExit, type VirshProcess } from './virsh-process.js';
 
 /**
@@ -92,7 +91,7 @@ export class VirshTransport implements VirshRunner {
   private closing: Promise<void> | undefined;
   private readonly reader = new FrameReader();
   private readonly queue: CommandQueue;
-  private readonly greeted: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void };
+  private readonly handshake: Handshake;
   private readonly exited: Promise<void>;
   private readonly process: VirshProcess;
   private readonly names: SessionNames;
@@ -118,7 +117,7 @@ export class VirshTransport implements VirshRunner {
       onTimeout: (command) => this.onTimeout(command),
       settle: (command, output) => this.settle(command, output),
     });
-    this.greeted = deferred();
+    this.handshake = startHandshake({ process: this.process, reader: this.reader, names: this.names, timers: this.timers, timeoutMs: this.timeoutMs });
     this.exited = this.process.exited.then((exit) => this.onExit(exit));
     this.process.stdout.on('data', (data) => this.onData('stdout', data));
     this.process.stderr.on('data', (data) => this.onData('stderr', data));
@@ -145,28 +144,19 @@ export class VirshTransport implements VirshRunner {
 
   /** The handshake: virsh's first prompt within the timeout, then `virsh uri`. Called once, by {@link openTransport}. */
   async connect(): Promise<void> {
-    const timer = armTimer(this.timers, this.timeoutMs, () => {
-      if (this.currentPhase !== 'connecting') return;
-      this.greeted.reject(unreachableError(this.names, `no answer within ${this.timeoutMs} ms`, this.reader.unclaimedStderr()));
-      this.process.kill('SIGKILL');
-    });
     try {
-      await this.greeted.promise;
+      await this.handshake.wait();
     } catch (error) {
       this.currentPhase = 'ended';
       await this.exited;
       throw error;
-    } finally {
-      this.timers.clearTimeout(timer);
     }
     this.currentPhase = 'open';
     try {
       this.canonicalUri = (await this.run(['uri'])).stdout.replace(/\n+$/, '');
     } catch (error) {
       await this.close();
-      if (!(error instanceof VirshError) || error.code !== 'VIRSH_FAILED') throw error;
-      const reason = libvirtErrors(error.stderr).join(': ') || error.message;
-      throw unreachableError(this.names, reason, this.reader.unclaimedStderr(), { cause: error });
+      throw uriFailure(this.names, error, this.reader.unclaimedStderr());
     }
   }
 
@@ -231,26 +221,13 @@ export class VirshTransport implements VirshRunner {
   }
 
   private pump(): void {
-    if (this.currentPhase === 'connecting') this.readGreeting();
+    if (this.currentPhase === 'connecting') this.handshake.read();
     else if (this.queue.read()) this.dispatch();
   }
 
   private settle(command: QueuedCommand, output: VirshOutput): void {
     if (commandFailed(output.stderr)) command.reject(commandError(reproducingCommand(this.names, this.canonicalUri, command.args), command.args, this.canonicalUri, output.stderr));
     else command.resolve(output);
-  }
-
-  private readGreeting(): void {
-    const greeting = this.reader.greeting();
-    if (greeting === 'waiting') return;
-    if (greeting === 'prompt') {
-      this.greeted.resolve();
-      return;
-    }
-    // Before its first prompt virsh prints only what libvirt's auth callback asks for.
-    const reason = `libvirt asked ${JSON.stringify(greeting.asked)}, which virt-nested cannot answer; set up key or certificate authentication for it`;
-    this.greeted.reject(unreachableError(this.names, reason, this.reader.unclaimedStderr()));
-    this.process.kill('SIGKILL');
   }
 
   /** Ends the session for `reason`: the running command gets `errorForRunning` (or `reason`), every other one `reason`, naming it. */
@@ -281,26 +258,11 @@ export class VirshTransport implements VirshRunner {
   private onExit(exit: VirshExit): void {
     this.processGone = true;
     this.signal?.removeEventListener('abort', this.abortListener);
-    const stderr = this.reader.unclaimedStderr();
     if (this.currentPhase === 'connecting') {
       this.currentPhase = 'ended';
-      this.greeted.reject(
-        this.aborted
-          ? new VirtNestedError('ABORTED', `connecting to libvirt at ${this.names.shownUri} was aborted`)
-          : connectionError(this.names, exit, stderr),
-      );
+      this.handshake.exited(exit, this.aborted);
       return;
     }
-    this.end(exitError(this.names, this.canonicalUri, exit, stderr));
+    this.end(exitError(this.names, this.canonicalUri, exit, this.reader.unclaimedStderr()));
   }
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((onResolve, onReject) => {
-    resolve = onResolve;
-    reject = onReject;
-  });
-  return { promise, resolve, reject };
 }

@@ -4,78 +4,14 @@
  * of the source string (see `splice.ts`).
  */
 import { DomainXmlError, type ErrorCode } from '../errors.js';
+import type { XmlComment, XmlDocument } from './document.js';
 import { decodeReferences } from './entities.js';
-import { lineColumnAt, lineIndexOf, type LineColumn, type LineIndex } from './line-column.js';
-
-/** An attribute as written: decoded value plus the offsets of its bytes. */
-export interface XmlAttribute {
-  readonly name: string;
-  /** The value with references decoded. */
-  readonly value: string;
-  /** Offset of the attribute's name. */
-  readonly start: number;
-  /** Offset just after the closing quote. */
-  readonly end: number;
-  /** Offset just after the opening quote. */
-  readonly valueStart: number;
-  /** Offset of the closing quote. */
-  readonly valueEnd: number;
-  readonly quote: "'" | '"';
-}
-
-/** An element as written. For `<x/>`, `openEnd === closeStart === end`. */
-export interface XmlElement {
-  readonly name: string;
-  /** Offset of `<`. */
-  readonly start: number;
-  /** Offset just after the element's name in the start tag. */
-  readonly nameEnd: number;
-  /** Offset of the `/>` or `>` that ends the start tag. */
-  readonly tagClose: number;
-  /** Offset just after the start tag's `>`. */
-  readonly openEnd: number;
-  readonly selfClosing: boolean;
-  /** Offset of the end tag's `</` (equal to `end` for a self-closing element). */
-  readonly closeStart: number;
-  /** Offset just after the element's last `>`. */
-  readonly end: number;
-  readonly attributes: readonly XmlAttribute[];
-  readonly children: readonly XmlElement[];
-}
-
-/** A comment as written; `text` is what stands between `<!--` and `-->`. */
-export interface XmlComment {
-  readonly start: number;
-  readonly end: number;
-  readonly text: string;
-}
-
-/** The result of a scan: the source and what was found in it. */
-export interface XmlDocument {
-  readonly source: string;
-  readonly root: XmlElement;
-  readonly comments: readonly XmlComment[];
-  /**
-   * The 1-based line and column of an offset in `source`, from one line index per document (built on
-   * first use), so that positions of many elements cost a binary search each.
-   */
-  lineColumnAt(offset: number): LineColumn;
-  /** How many elements and attributes the document has, and the most attributes on one element. */
-  readonly counts: XmlCounts;
-}
-
-/**
- * The size of a document in what costs a validator time: elements, attributes, and the most
- * attributes one element carries.
- *
- * @example
- * scanXml("<domain a='1' b='2'><name/></domain>").counts // { elements: 2, attributes: 2, mostAttributes: 2 }
- */
-export interface XmlCounts {
-  readonly elements: number;
-  readonly attributes: number;
-  readonly mostAttributes: number;
-}
+import { lineColumnAt, lineIndexOf, type LineIndex } from './line-column.js';
+import { describeChar, endsName, invalidNameCharAt, isNameStart } from './name-chars.js';
+import {
+  A_START, A_STRIDE, A_VALUE_END, A_VALUE_START, CLOSE_START, END, FIRST_ATTRIBUTE, OPEN_END, START, STRIDE, SUBTREE_END,
+  elementView, grow, type ScanIndex,
+} from './scan-index.js';
 
 /** Limits and labels for a scan. */
 export interface ScanOptions {
@@ -88,141 +24,14 @@ export interface ScanOptions {
 /** The default size limit: 10 MiB. Real domain XML is a few KiB. */
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
-const LT = 60, GT = 62, SLASH = 47, EQ = 61, QUOT = 34, APOS = 39, BANG = 33, QMARK = 63, AMP = 38;
+const LT = 60, GT = 62, SLASH = 47, EQ = 61, QUOT = 34, APOS = 39, BANG = 33, QMARK = 63;
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 9 || c === 13;
 }
 
-/** Characters that end a name: whitespace and XML punctuation. */
-function endsName(c: number): boolean {
-  return c === 32 || c === 10 || c === 9 || c === 13 || c === GT || c === SLASH || c === EQ ||
-    c === LT || c === QUOT || c === APOS || Number.isNaN(c);
-}
-
-function isNameStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58 || c >= 0xc0;
-}
-
-// XML 1.0 (fifth edition) §2.3 NameStartChar and NameChar, by code point.
-const NAME_START_CHAR = /[:A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]/u;
-const NAME_CHAR = /[-.0-9:A-Z_a-z\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C\u200D\u203F\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]/u;
-const ASCII_NAME = /^[A-Za-z_:][-.0-9A-Za-z_:]*$/;
-
-/**
- * The offset in `name` of its first character that XML 1.0 does not allow there, or -1 when `name` is
- * an XML name. libxml2 refuses such names, so a template that the scanner took would fail in libvirt.
- */
-function invalidNameCharAt(name: string): number {
-  if (ASCII_NAME.test(name)) return -1;
-  let i = 0;
-  for (const char of name) {
-    if (!(i === 0 ? NAME_START_CHAR : NAME_CHAR).test(char)) return i;
-    i += char.length;
-  }
-  return name === '' ? 0 : -1;
-}
-
-/** A character of a name as a message shows it: printable ones quoted, others as U+XXXX. */
-function describeChar(char: string): string {
-  const code = char.codePointAt(0) ?? 0;
-  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  return /^[\x21-\x7e]$/.test(char) ? `'${char}'` : hex;
-}
-
 // eslint-disable-next-line no-control-regex
 const INVALID_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
-
-// The index: every element and attribute as a few offsets in typed arrays (a few bytes each), with
-// views made on demand. Elements are numbered in document order, so an element's first child is the
-// next element, its attributes run up to the next element's first attribute, and its next sibling
-// is the first element after its subtree.
-const START = 0, OPEN_END = 1, CLOSE_START = 2, END = 3, FIRST_ATTRIBUTE = 4, SUBTREE_END = 5, STRIDE = 6;
-const A_START = 0, A_VALUE_START = 1, A_VALUE_END = 2, A_STRIDE = 3;
-
-/** The offsets of a scanned document. */
-interface ScanIndex {
-  readonly source: string;
-  readonly elements: Int32Array;
-  readonly elementCount: number;
-  readonly attributes: Int32Array;
-  readonly attributeCount: number;
-}
-
-const grow = (array: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer> => {
-  if (needed <= array.length) return array;
-  const next = new Int32Array(Math.max(needed, array.length * 2));
-  next.set(array);
-  return next;
-};
-
-class AttributeView implements XmlAttribute {
-  readonly #index: ScanIndex;
-  readonly #at: number;
-  constructor(index: ScanIndex, at: number) {
-    this.#index = index;
-    this.#at = at * A_STRIDE;
-  }
-  get start(): number { return this.#index.attributes[this.#at + A_START] as number; }
-  get valueStart(): number { return this.#index.attributes[this.#at + A_VALUE_START] as number; }
-  get valueEnd(): number { return this.#index.attributes[this.#at + A_VALUE_END] as number; }
-  get end(): number { return this.valueEnd + 1; }
-  get quote(): "'" | '"' { return this.#index.source[this.valueEnd] as "'" | '"'; }
-  get name(): string {
-    const { source } = this.#index;
-    return source.slice(this.start, nameEnd(source, this.start));
-  }
-  get value(): string { return attributeValue(this.#index.source.slice(this.valueStart, this.valueEnd)); }
-}
-
-class ElementView implements XmlElement {
-  readonly #index: ScanIndex;
-  readonly #i: number;
-  constructor(index: ScanIndex, i: number) {
-    this.#index = index;
-    this.#i = i;
-  }
-  #field(field: number): number { return this.#index.elements[this.#i * STRIDE + field] as number; }
-  get start(): number { return this.#field(START); }
-  get openEnd(): number { return this.#field(OPEN_END); }
-  get closeStart(): number { return this.#field(CLOSE_START); }
-  get end(): number { return this.#field(END); }
-  get selfClosing(): boolean { return this.#index.source.charCodeAt(this.openEnd - 2) === SLASH; }
-  get tagClose(): number { return this.openEnd - (this.selfClosing ? 2 : 1); }
-  get nameEnd(): number { return nameEnd(this.#index.source, this.start + 1); }
-  get name(): string { return this.#index.source.slice(this.start + 1, this.nameEnd); }
-  get attributes(): readonly XmlAttribute[] {
-    const first = this.#field(FIRST_ATTRIBUTE);
-    const last = this.#i + 1 < this.#index.elementCount
-      ? (this.#index.elements[(this.#i + 1) * STRIDE + FIRST_ATTRIBUTE] as number)
-      : this.#index.attributeCount;
-    const out: XmlAttribute[] = [];
-    for (let a = first; a < last; a++) out.push(new AttributeView(this.#index, a));
-    return out;
-  }
-  get children(): readonly XmlElement[] {
-    const out: XmlElement[] = [];
-    const end = this.#field(SUBTREE_END);
-    for (let c = this.#i + 1; c < end; c = this.#index.elements[c * STRIDE + SUBTREE_END] as number) {
-      out.push(new ElementView(this.#index, c));
-    }
-    return out;
-  }
-}
-
-function nameEnd(source: string, from: number): number {
-  let i = from;
-  while (i < source.length && !endsName(source.charCodeAt(i))) i++;
-  return i;
-}
-
-function attributeValue(raw: string): string {
-  // XML normalizes whitespace characters in attribute values to spaces (before references are decoded).
-  if (/[\t\n\r]/.test(raw)) return normalizeAttributeWhitespace(raw);
-  if (raw.indexOf('&') === -1) return raw;
-  const decoded = decodeReferences(raw);
-  return typeof decoded === 'string' ? decoded : raw;
-}
 
 /**
  * Scans `source` as XML. Throws {@link DomainXmlError} (with line and column) for anything that is not
@@ -454,7 +263,7 @@ export function scanXml(source: string, options: ScanOptions = {}): XmlDocument 
   const after = readMisc(rootEnd, false);
   if (after < n) fail('XML_MALFORMED', after, 'markup after the end of the root element (a document has one root)');
   const index: ScanIndex = { source, elements, elementCount, attributes, attributeCount };
-  const root = new ElementView(index, rootNumber);
+  const root = elementView(index, rootNumber);
   let lines: LineIndex | undefined;
   let mostAttributes = 0;
   for (let e = 0; e < elementCount; e++) {
@@ -468,71 +277,4 @@ export function scanXml(source: string, options: ScanOptions = {}): XmlDocument 
     counts: { elements: elementCount, attributes: attributeCount, mostAttributes },
     lineColumnAt: (offset) => (lines ??= lineIndexOf(source)).lineColumnAt(offset),
   };
-}
-
-function normalizeAttributeWhitespace(raw: string): string {
-  const spaced = raw.replace(/\r\n|[\t\n\r]/g, ' ');
-  const decoded = decodeReferences(spaced);
-  return typeof decoded === 'string' ? decoded : spaced;
-}
-
-/**
- * The text content of `element` (its direct text and CDATA; comments, processing instructions and
- * child elements skipped), with references decoded.
- *
- * @example
- * textOf(doc, nameElement) // 'web-1'
- */
-export function textOf(doc: XmlDocument, element: XmlElement): string {
-  if (element.selfClosing) return '';
-  const { source } = doc;
-  let out = '';
-  let pos = element.openEnd;
-  // read once: each read of `children` builds the list anew
-  const children = element.children;
-  let child = 0;
-  while (pos < element.closeStart) {
-    const lt = source.indexOf('<', pos);
-    const stop = lt === -1 || lt > element.closeStart ? element.closeStart : lt;
-    if (stop > pos) {
-      // line ends are normalized before references are decoded, so a &#13; stays a carriage return
-      const raw = source.slice(pos, stop).replace(/\r\n?/g, '\n');
-      const decoded = decodeReferences(raw);
-      out += typeof decoded === 'string' ? decoded : raw;
-    }
-    if (stop === element.closeStart) break;
-    if (source.startsWith('<!--', stop)) pos = source.indexOf('-->', stop) + 3;
-    else if (source.startsWith('<![CDATA[', stop)) {
-      const close = source.indexOf(']]>', stop);
-      out += source.slice(stop + 9, close).replace(/\r\n?/g, '\n');
-      pos = close + 3;
-    } else if (source.startsWith('<?', stop)) pos = source.indexOf('?>', stop) + 2;
-    else {
-      const c = children[child++];
-      pos = c ? c.end : element.closeStart;
-    }
-  }
-  return out;
-}
-
-/**
- * The value of the attribute `name` of `element`, or undefined.
- *
- * @example
- * attributeOf(cpu, 'mode') // 'host-model'
- */
-export function attributeOf(element: XmlElement, name: string): string | undefined {
-  for (const a of element.attributes) if (a.name === name) return a.value;
-  return undefined;
-}
-
-/**
- * The first child of `element` named `name`.
- *
- * @example
- * childOf(doc.root, 'os')
- */
-export function childOf(element: XmlElement, name: string): XmlElement | undefined {
-  for (const c of element.children) if (c.name === name) return c;
-  return undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * A document's own formatting habits, read from its text, so inserted markup looks like the rest.
  */
-import type { XmlDocument, XmlElement } from './scan.js';
+import type { XmlDocument, XmlElement } from './document.js';
 
 /** How a document writes newlines, indentation and attribute quotes. */
 export interface XmlStyle {
