@@ -50,7 +50,8 @@ export { checkRunningGuests, type CheckRunningGuestsOptions, type RunningGuestsR
 export { applyCpuMode, type ApplyCpuModeOptions, type ApplyResult, type VirshCommands } from './apply/apply-cpu-mode.js';
 export type { DefineWorkflowOptions } from './apply/define-workflow.js';
 export { applyCpuModeToHosts, type FleetOptions, type FleetReport, type FleetSummary, type GuestResult } from './apply/fleet.js';
-export { defaultBackupDir, type BackupMetadata } from './apply/backup.js';
+export { defaultBackupDir } from './apply/backup-dir.js';
+export { type BackupMetadata } from './apply/backup-metadata.js';
 export { restoreDefinition, type RestoreDefinitionOptions, type RestoreResult } from './apply/restore.js';
 export { listBackups, type ListBackupsOptions, type BackupEntry } from './apply/list-backups.js';
 export { lintText, type LintTextOptions, type LintTextResult, type SchemaValidator } from './lint/lint-text.js';

@@ -4,7 +4,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import * as fsPromises from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readBackupMetadata, recordDefined, stageDefinition, writeBackup, type BackupFs } from '../../src/apply/backup.js';
+import { readBackupMetadata, recordDefined } from '../../src/apply/backup-metadata.js';
+import { stageDefinition } from '../../src/apply/stage-definition.js';
+import { writeBackup } from '../../src/apply/backup.js';
+import { type BackupFs } from '../../src/apply/backup-dir.js';
 import { listBackups } from '../../src/apply/list-backups.js';
 
 let dir: string;

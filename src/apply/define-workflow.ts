@@ -6,7 +6,7 @@ import { GuestNotShutOffError } from '../errors.js';
 import { virshHint } from '../virsh/hint.js';
 import type { VirshSession } from '../virsh/session.js';
 import type { LifecycleWatch } from '../virsh/lifecycle-events.js';
-import type { StagedDefinition } from './backup.js';
+import type { StagedDefinition } from './stage-definition.js';
 import type { ApplyWarning, GuestState } from './plan-cpu-mode.js';
 
 /** What the workflow needs of a virsh session (see `virsh/`). */

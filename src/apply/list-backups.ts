@@ -4,7 +4,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VirtNestedError } from '../errors.js';
-import { defaultBackupDir, readBackupMetadata, type BackupMetadata } from './backup.js';
+import { defaultBackupDir } from './backup-dir.js';
+import { readBackupMetadata, type BackupMetadata } from './backup-metadata.js';
 
 /** Options of {@link listBackups}. */
 export interface ListBackupsOptions {

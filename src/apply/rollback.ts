@@ -6,7 +6,7 @@
  */
 import { errorCodeOf, VirtNestedError } from '../errors.js';
 import { virshHint } from '../virsh/hint.js';
-import { stageDefinition, type StagedDefinition } from './backup.js';
+import { stageDefinition, type StagedDefinition } from './stage-definition.js';
 import { libvirtMessage, refusedByLibvirt } from './define-failure.js';
 import type { SafeDefine } from './define-workflow.js';
 import { readDefinition } from './plan-cpu-mode.js';

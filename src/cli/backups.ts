@@ -2,7 +2,7 @@
  * `virt-nested backups [GUEST] [-c URI] [--json]`: the backups virt-nested wrote, per guest and host.
  * Reads the backup directory only; no libvirt needed. Exit 0 (also when there are none), 2 usage.
  */
-import { defaultBackupDir } from '../apply/backup.js';
+import { defaultBackupDir } from '../apply/backup-dir.js';
 import { listBackups, type BackupEntry } from '../apply/list-backups.js';
 import type { CliIo } from './io.js';
 import { oneUri } from './restore.js';
