@@ -119,14 +119,16 @@ const GUESTS_AT_ONCE = 4;
 const SESSIONS_PER_HOST = 2;
 
 /**
- * The sessions beside the first that a host with `guests` guests gets; none for libvirt's test driver
- * (its state lives in one connection), and none when another cannot be opened: the first is enough.
+ * The sessions beside the first that a host gets when its selection may hold more guests than are
+ * worked on at once, opened while the guests are selected; none for libvirt's test driver (its state
+ * lives in one connection). One that cannot be opened is left out: the first session is enough.
  */
-async function moreSessions(session: VirshSession, guests: number, options: FleetOptions): Promise<VirshSession[]> {
-  if (guests <= GUESTS_AT_ONCE || session.uri.startsWith('test:') || options.signal?.aborted) return [];
-  const opened = await Promise.allSettled(Array.from({ length: SESSIONS_PER_HOST - 1 },
-    () => connectHost(session.uri, { watch: false, ...pick(options, 'signal', 'open') }).session));
-  return opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+function moreSessions(session: VirshSession, options: FleetOptions): Promise<VirshSession[]> {
+  const mayBeMany = Boolean(options.all) || options.match !== undefined || (options.guests?.length ?? 0) > GUESTS_AT_ONCE;
+  if (!mayBeMany || session.uri.startsWith('test:') || options.signal?.aborted) return Promise.resolve([]);
+  return Promise.allSettled(Array.from({ length: SESSIONS_PER_HOST - 1 },
+    () => connectHost(session.uri, { watch: false, ...pick(options, 'signal', 'open') }).session))
+    .then((opened) => opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : [])));
 }
 
 /** The abort stopped this guest before anything of it was changed: it is left out, as if never begun. */
@@ -238,17 +240,18 @@ async function workOnHosts(options: FleetOptions, connector: HostConnector): Pro
       }
     },
   }, async (session) => withHostLifecycleEvents(session, async (share) => {
-    const guests = await selectGuests(session, options, { all: true, persistent: true });
-    const sessions = [session, ...await moreSessions(session, guests.length, options)];
-    sessions.slice(1).forEach(share);
+    const extras = moreSessions(session, options).then((more) => { more.forEach(share); return more; });
     try {
+      const guests = await selectGuests(session, options, { all: true, persistent: true });
+      // a lane on the first session starts at once; the others start when their session is open
+      const sessionOf = async (lane: number) => ((lane % SESSIONS_PER_HOST === 0 ? undefined : (await extras)[(lane % SESSIONS_PER_HOST) - 1]) ?? session);
       const stop = () => { if (options.signal?.aborted) aborted = true; return aborted; };
-      await eachInOrder(guests, GUESTS_AT_ONCE, stop, (guest, lane) => oneGuest(sessions[lane % sessions.length] as VirshSession, guest, options), (result) => {
+      await eachInOrder(guests, GUESTS_AT_ONCE, stop, async (guest, lane) => oneGuest(await sessionOf(lane), guest, options), (result) => {
         results.push(result);
         options.onResult?.(result);
       });
     } finally {
-      await Promise.all(sessions.slice(1).map((extra) => extra.close()));
+      await Promise.all((await extras).map((extra) => extra.close()));
     }
   }, !options.dryRun, watches.get(session)).finally(() => {
     // closed while eachHost closes the session
