@@ -54,13 +54,16 @@ export function metadataPath(backup: string): string {
 }
 
 /**
- * Writes a backup's metadata file, atomically (0600).
+ * Writes a backup's metadata file, atomically (0600); `beforeRename` runs when the file is complete,
+ * right before it takes its place (throwing there leaves nothing).
  *
  * @example
  * await writeMetadata(backup, metadata, realBackupFs);
  */
-export async function writeMetadata(backup: string, metadata: BackupMetadata, fs: BackupFs): Promise<void> {
-  await writeFileAtomic(metadataPath(backup), `${JSON.stringify(metadata, null, 2)}\n`, { mode: 0o600, fs });
+export async function writeMetadata(backup: string, metadata: BackupMetadata, fs: BackupFs, beforeRename?: () => Promise<unknown>): Promise<void> {
+  await writeFileAtomic(metadataPath(backup), `${JSON.stringify(metadata, null, 2)}\n`, {
+    mode: 0o600, fs, ...(beforeRename ? { beforeRename: async () => { await beforeRename(); } } : {}),
+  });
 }
 
 /**

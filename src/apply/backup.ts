@@ -71,13 +71,14 @@ export async function writeBackup(dir: string, guest: string, uri: string, xml: 
     schemaVersion: 1, guest, uri, host: hostOf(uri), uuid: options.uuid ?? null, createdAt: now.toISOString(),
     sha256: sha256Hex(xml), reason: options.reason ?? 'set-cpu', defined: null,
   };
-  // the definition first: metadata without its backup would name a file that does not exist
-  await writeFileAtomic(path, xml, { mode: 0o600, fs });
-  try {
-    await writeMetadata(path, metadata, fs);
-  } catch (error) {
+  // both files are written at once, but the metadata takes its place only after its backup has: it
+  // never names a file that does not exist
+  const backupWritten = writeFileAtomic(path, xml, { mode: 0o600, fs });
+  const [backup, meta] = await Promise.allSettled([backupWritten, writeMetadata(path, metadata, fs, () => backupWritten)]);
+  if (backup.status === 'rejected') throw backup.reason;
+  if (meta.status === 'rejected') {
     await fs.unlink(path).catch(() => undefined);
-    throw error;
+    throw meta.reason;
   }
   return path;
 }

@@ -9,7 +9,6 @@ import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { eachHost, type HostFailure } from '../virsh/each-host.js';
 import type { VirshSession } from '../virsh/session.js';
 import { applyWithShutdown, messageOf } from './shutdown-around-edit.js';
-import { definitionDiff } from './definition-diff.js';
 import { NESTED_SAVE_WARNING, planCpuMode, type ApplyWarning, type CpuModePlan } from './plan-cpu-mode.js';
 import { eachInOrder } from './lanes.js';
 import { withHostLifecycleEvents } from './watch-guest.js';
@@ -139,8 +138,9 @@ const stoppedBeforeChange = (error: unknown, options: FleetOptions) =>
 const plansFirst = (options: FleetOptions) =>
   Boolean(options.shutdown || options.diff || (options.mode === undefined && options.nested !== undefined && options.nested !== 'keep'));
 
-const withDiff = (plan: CpuModePlan | undefined, options: FleetOptions) =>
-  (options.diff && plan ? { diff: definitionDiff(plan.original, plan.edited) } : {});
+/** The diff of the guest's definition when asked for (`diff`); its library loads only then. */
+const withDiff = async (plan: CpuModePlan | undefined, options: FleetOptions) =>
+  (options.diff && plan ? { diff: (await import('./definition-diff.js')).definitionDiff(plan.original, plan.edited) } : {});
 
 /** The result with its keys in the documented order, whichever way it was put together. */
 function inOrder(r: GuestResult): GuestResult {
@@ -168,7 +168,7 @@ async function decideAndApply(session: VirshSession, guest: string, options: Fle
       ? await planCpuMode(session, guest, { ...(options.mode ? { mode: options.mode } : {}), ...(options.nested ? { nested: options.nested } : {}) })
       : undefined;
     const mode = plan?.mode ?? options.mode ?? 'host-model';
-    const planned = { ...base, mode, ...withDiff(plan, options) };
+    const planned = { ...base, mode, ...await withDiff(plan, options) };
     if (plan && !plan.changed) {
       return { ...planned, before: plan.domain.cpu ?? null, after: plan.domain.cpu ?? null, warnings: plan.warnings };
     }
@@ -200,7 +200,7 @@ async function decideAndApply(session: VirshSession, guest: string, options: Fle
  * summary.changed // 40
  */
 export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetReport> {
-  checkSelection(options);
+  await checkSelection(options);
   return applyCpuModeToHostsWith(options, connectHosts(options.uris, fleetConnections(options)));
 }
 
@@ -213,7 +213,7 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
  */
 export async function applyCpuModeToHostsWith(options: FleetOptions, connector: HostConnector): Promise<FleetReport> {
   try {
-    checkSelection(options);
+    await checkSelection(options);
     return await workOnHosts(options, connector);
   } finally {
     await connector.close();

@@ -4,7 +4,6 @@ import type { NestedPolicy } from '../cpu/nested.js';
 import type { CpuMode, DomainCpu } from '../domain/types.js';
 import { connectHosts, fleetConnections } from '../apply/connect-hosts.js';
 import type { FleetOptions, FleetReport, GuestResult } from '../apply/fleet.js';
-import { checkSelection } from '../virsh/select-guests.js';
 import { fleetExitCode } from './exit-codes.js';
 import { virshHint } from '../virsh/hint.js';
 import type { CliIo } from './io.js';
@@ -128,8 +127,8 @@ async function setCpuOfGuests(guests: string[], mode: CpuMode | undefined, optio
         }
       },
     };
-    // virsh connects to the first hosts while Node loads the workflow
-    checkSelection(fleet);
+    // virsh connects to the first hosts while Node loads the workflow (which checks the selection and,
+    // for one that means nothing, closes these connections again)
     const connector = connectHosts(uris, fleetConnections(fleet));
     const { applyCpuModeToHostsWith } = await import('../apply/fleet.js');
     const report = await applyCpuModeToHostsWith(fleet, connector);

@@ -48,7 +48,7 @@ export interface RunningGuestsReport {
  * summary.notOk // guests whose vCPU has neither vmx nor svm
  */
 export async function checkRunningGuests(options: CheckRunningGuestsOptions): Promise<RunningGuestsReport> {
-  checkSelection(options);
+  await checkSelection(options);
   const reports: RunningGuestReport[] = [];
   const errors: GuestCheckError[] = [];
   const unreachable = await eachHost(options.uris, options.jobs ? { jobs: options.jobs } : {}, async (session) => {

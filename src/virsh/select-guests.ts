@@ -1,8 +1,10 @@
 import { VirtNestedError } from '../errors.js';
-import { globMatcher } from './glob.js';
 import { shellArgument } from './hint.js';
 import type { ListGuestsOptions } from './domain-commands.js';
 import type { VirshSession } from './session.js';
+
+/** The glob matcher (picomatch), loaded only for a `match`: naming guests never loads it. */
+const globModule = () => import('./glob.js');
 
 /** Which guests a command works on: names, and/or every listed guest (`all`), narrowed by `match`. */
 export interface GuestSelection {
@@ -19,10 +21,10 @@ export interface GuestSelection {
  * neither `all` nor `match`.
  *
  * @example
- * checkSelection({ match: '[z-a]' }) // throws: --match '[z-a]' is not a valid glob: …
+ * await checkSelection({ match: '[z-a]' }) // throws: --match '[z-a]' is not a valid glob: …
  */
-export function checkSelection(selection: GuestSelection): void {
-  if (selection.match !== undefined) globMatcher(selection.match);
+export async function checkSelection(selection: GuestSelection): Promise<void> {
+  if (selection.match !== undefined) (await globModule()).globMatcher(selection.match);
   if (!selection.guests?.length && !selection.all && selection.match === undefined) {
     throw new VirtNestedError('USAGE', 'name the guests, or use --all or --match GLOB');
   }
@@ -55,7 +57,7 @@ export async function selectGuests(
   const names = [...(selection.guests ?? [])];
   if (selection.all || selection.match !== undefined) {
     // `--all --match GLOB` means the guests that match, never every guest on the host
-    const matches = selection.match === undefined ? undefined : globMatcher(selection.match);
+    const matches = selection.match === undefined ? undefined : (await globModule()).globMatcher(selection.match);
     for (const name of await session.listGuests(list)) {
       if ((matches === undefined || matches(name)) && !names.includes(name)) names.push(name);
     }
