@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { applyCpuMode, applyCpuModeWithHooks, type VirshCommands } from '../../src/apply/apply-cpu-mode.js';
@@ -263,4 +263,21 @@ test.each([
   expect(Buffer.byteLength(file)).toBeLessThan(255);
   const metadata = JSON.parse(readFileSync((result.backup as string).replace(/\.xml$/, '.json'), 'utf8'));
   expect(metadata.guest).toBe(name);
+});
+
+test('a backup whose metadata cannot be updated after the define: the change stands, with a warning that restore will ask for --force', async () => {
+  const name = await defineGuest('vn-apply-meta');
+  const result = await applyCpuModeWithHooks(name, 'host-model', { session, backupDir: backups }, {
+    // the metadata written beside the backup turns into a directory: recording what was defined fails
+    beforeDefine: async () => {
+      const json = readdirSync(backups).find((f) => f.endsWith('.json')) as string;
+      rmSync(join(backups, json));
+      mkdirSync(join(backups, json));
+    },
+  });
+  expect(result.changed).toBe(true);
+  expect(result.warnings.filter((w) => w.code === 'backup-metadata-unwritten')).toEqual([
+    { code: 'backup-metadata-unwritten', message: `could not record in ${result.backup}'s metadata what virt-nested defined; restore will ask for --force` },
+  ]);
+  expect(await definition(name)).toContain("<cpu mode='host-model' check='partial'/>");
 });

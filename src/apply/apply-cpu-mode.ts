@@ -149,12 +149,12 @@ export async function applyCpuModeWithHooks(guest: string, mode: CpuMode, option
             : `${who} has cpu mode='${cpu?.mode ?? ''}' check='${cpu?.check ?? ''}', not mode='${mode}' check='${wantedCheck}'`;
         },
         startedMessage: `${who} was started while it was being edited: its new definition (mode='${mode}' check='${wantedCheck}') is in place, but the running guest {keeps} the old CPU`,
+        record: (readBack) => recordDefined(backup, sha256Hex(readBack), now()).then((): ApplyWarning[] => [], (): ApplyWarning[] => [
+          { code: 'backup-metadata-unwritten', message: `could not record in ${backup}'s metadata what virt-nested defined; restore will ask for --force` },
+        ]),
       });
-      const recorded = await recordDefined(backup, sha256Hex(result.readBack), now()).then((): ApplyWarning[] => [], (): ApplyWarning[] => [
-        { code: 'backup-metadata-unwritten', message: `could not record in ${backup}'s metadata what virt-nested defined; restore will ask for --force` },
-      ]);
       if (result.race) throw result.race;
-      return { ...base, changed: true, after: parseDomain(result.readBack).cpu ?? null, backup, warnings: [...warnings, ...result.warnings, ...recorded, NESTED_SAVE_WARNING] };
+      return { ...base, changed: true, after: parseDomain(result.readBack).cpu ?? null, backup, warnings: [...warnings, ...result.warnings, NESTED_SAVE_WARNING] };
     } finally {
       await staged.remove();
     }

@@ -109,6 +109,9 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
   // before the read-back sends its event within the quiet gap after ours
   const reading = readAfterDefine(session, guest);
   reading.catch(() => undefined);
+  // a read-back that is what was asked is in effect whatever the events then say (a race is reported
+  // on top of it): recording it needs nothing more, so it is done while the events settle
+  const recording = reading.then(([, xml]) => (plan.record && plan.wanted(xml) ? plan.record(xml) : []), () => []);
   if (watch !== undefined && !(await settle(watch, 1))) {
     warnings.push({
       code: 'lifecycle-events-unavailable',
@@ -160,5 +163,5 @@ export async function defineSafely(plan: SafeDefine): Promise<SafeDefineResult> 
     race ??= new VirtNestedError('GUEST_CHANGED',
       `${plan.startedMessage.replace('{keeps}', startedBefore ? 'keeps' : 'may keep')} until it is shut down and started again (${virshHint(session.uri, 'shutdown', { guest })}, then ${virshHint(session.uri, 'start', { guest })}); a reboot inside the guest is not enough`);
   }
-  return { readBack, warnings, race };
+  return { readBack, warnings: [...warnings, ...await recording], race };
 }

@@ -98,5 +98,11 @@ export interface SafeDefine {
   describeUnwanted(readBack: string): string;
   /** The start of the message for a guest started during the edit; `{keeps}` stands for "keeps" or "may keep". */
   readonly startedMessage: string;
+  /**
+   * Records what was defined (the backup's metadata), once the read-back is what was asked; it runs
+   * while the events settle, and its warnings join the result. Never called for a definition that is
+   * then rolled back.
+   */
+  record?(readBack: string): Promise<readonly ApplyWarning[]>;
   readonly hooks: SafeDefineHooks;
 }

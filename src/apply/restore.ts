@@ -111,12 +111,12 @@ export async function restoreDefinitionWithHooks(guest: string, options: Restore
         looksOurs: () => false,
         describeUnwanted: () => `the definition of ${who} is not the one in ${source}`,
         startedMessage: `${who} was started while it was being restored: the definition from ${source} is in place, but the running guest {keeps} the one before`,
+        record: (readBack) => recordDefined(saved, sha256Hex(readBack), now()).then((): ApplyWarning[] => [], (): ApplyWarning[] => [
+          { code: 'backup-metadata-unwritten', message: `could not record in ${saved}'s metadata what virt-nested defined; the next restore will ask for --force` },
+        ]),
       });
-      const recorded = await recordDefined(saved, sha256Hex(result.readBack), now()).then((): ApplyWarning[] => [], (): ApplyWarning[] => [
-        { code: 'backup-metadata-unwritten', message: `could not record in ${saved}'s metadata what virt-nested defined; the next restore will ask for --force` },
-      ]);
       if (result.race) throw result.race;
-      return { ...base, changed: true, backup: saved, warnings: [...result.warnings, ...recorded] };
+      return { ...base, changed: true, backup: saved, warnings: [...result.warnings] };
     } finally {
       await staged.remove();
     }
