@@ -3,7 +3,7 @@
  * for one guest, or through the watch of every guest of a host that a fleet run opens once per host
  * (a virsh connection per guest would cost a fleet more than the edits do).
  */
-import { guestView, watchableUri as watchable, watchLifecycleEvents, type LifecycleWatch } from '../virsh/lifecycle-events.js';
+import { guestView, watchableUri, watchLifecycleEvents, type LifecycleWatch } from '../virsh/lifecycle-events.js';
 import type { VirshCommands } from './define-workflow.js';
 
 /** The watch of every guest, per session, while a fleet works on that host. */
@@ -18,7 +18,7 @@ const hostWatches = new WeakMap<VirshCommands, LifecycleWatch>();
  * const watch = startWatch(session, 'web-1'); // … await watch?.close();
  */
 export function startWatch(session: VirshCommands, guest: string, enabled = true): LifecycleWatch | undefined {
-  if (!enabled || !watchable(session.uri)) return undefined;
+  if (!enabled || !watchableUri(session.uri)) return undefined;
   const host = hostWatches.get(session);
   return host ? guestView(host, guest) : watchLifecycleEvents(session.uri, guest);
 }
@@ -38,7 +38,7 @@ export async function withHostLifecycleEvents<T>(
   enabled = true,
   started?: LifecycleWatch,
 ): Promise<T> {
-  if (!enabled || !watchable(session.uri) || hostWatches.has(session)) return work(() => undefined);
+  if (!enabled || !watchableUri(session.uri) || hostWatches.has(session)) return work(() => undefined);
   const watch = started ?? watchLifecycleEvents(session.uri, undefined);
   const sharing = [session];
   hostWatches.set(session, watch);

@@ -16,7 +16,7 @@ import { virshCommandLine } from './command-line.js';
 import { inEventLoop } from './event-loop-probe.js';
 import { removeHistoryDir } from './history-dir.js';
 import { privateHistory } from './history.js';
-import { virshEnvironment } from './virsh-process.js';
+import { killUntilGone, virshEnvironment } from './virsh-process.js';
 
 /**
  * One lifecycle event: libvirt's event and detail words, e.g. `Defined`/`Updated`, `Started`/`Booted`,
@@ -53,7 +53,6 @@ export interface LifecycleWatch {
 
 /** How long the watching virsh may take to connect before the watch is given up. */
 const READY_TIMEOUT_MS = 10_000;
-const CLOSE_GRACE_MS = 2_000;
 /**
  * The token tells that the watching virsh is connected and has read the `event` line; it then still
  * looks the guest up and registers its callback with libvirtd (two round trips), and prints nothing
@@ -191,11 +190,8 @@ export function watchLifecycleEvents(uri: string | undefined, guest: string | un
       markReady(false);
       if (!ended) {
         // SIGINT ends `event --loop` and returns to the prompt; `quit` then closes the connection cleanly
-        subprocess.kill('SIGINT');
+        killUntilGone(subprocess, 'SIGINT');
         subprocess.stdin.end('quit\n');
-        const timer = setTimeout(() => subprocess.kill('SIGKILL'), CLOSE_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
       }
       await exited;
     })();

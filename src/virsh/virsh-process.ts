@@ -5,7 +5,7 @@
  * host's one-shot commands, would cost every virsh user ~60 ms of loading and nothing else).
  */
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 /**
  * How long `close()` waits for virsh to quit before killing it (and execa after a SIGTERM).
@@ -130,18 +130,19 @@ export function spawnVirsh(virshPath: string, argv: readonly string[], env: Read
  * @example
  * const child = startDetached('virsh', ['-q'], virshEnvironment());
  */
-export function startDetached(file: string, argv: readonly string[], env: Readonly<Record<string, string>>): ChildProcessWithoutNullStreams {
+function startDetached(file: string, argv: readonly string[], env: Readonly<Record<string, string>>): ChildProcessWithoutNullStreams {
   return spawn(file, argv, { stdio: 'pipe', env, detached: true });
 }
 
 /**
  * Sends `signal` unless the process has ended; after a SIGTERM (or SIGINT), a SIGKILL follows
- * {@link CLOSE_GRACE_MS} later if it is still there.
+ * {@link CLOSE_GRACE_MS} later if it is still there. The session's virsh and the watching one both end
+ * this way.
  *
  * @example
  * killUntilGone(child, 'SIGTERM');
  */
-export function killUntilGone(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): void {
+export function killUntilGone(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill(signal);
   if (signal === 'SIGKILL') return;
