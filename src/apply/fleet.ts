@@ -200,8 +200,9 @@ async function decideAndApply(session: VirshSession, guest: string, options: Fle
  * summary.changed // 40
  */
 export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetReport> {
+  // checked before any host is connected to
   await checkSelection(options);
-  return applyCpuModeToHostsWith(options, connectHosts(options.uris, fleetConnections(options)));
+  return workThenClose(options, connectHosts(options.uris, fleetConnections(options)));
 }
 
 /**
@@ -212,8 +213,15 @@ export async function applyCpuModeToHosts(options: FleetOptions): Promise<FleetR
  * await applyCpuModeToHostsWith(options, connectHosts(options.uris, fleetConnections(options)));
  */
 export async function applyCpuModeToHostsWith(options: FleetOptions, connector: HostConnector): Promise<FleetReport> {
+  await checkSelection(options).catch(async (error: unknown) => {
+    await connector.close();
+    throw error;
+  });
+  return workThenClose(options, connector);
+}
+
+async function workThenClose(options: FleetOptions, connector: HostConnector): Promise<FleetReport> {
   try {
-    await checkSelection(options);
     return await workOnHosts(options, connector);
   } finally {
     await connector.close();
