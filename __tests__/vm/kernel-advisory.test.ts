@@ -4,12 +4,12 @@
  * VM of its own; the main kernel's verdict comes from the main boot (real-kernel.test.ts runs it too, and
  * each test file boots only its own kernel).
  */
-import { expectReloaded, runScenarios, vmFile, vmKernel, vmStep, VM_TIMEOUT_MS, type VmRun } from './boot-vm.js';
+import { expectReloaded, runScenarios, vmFile, vmKernel, vmStep, SCENARIOS_TIMEOUT_MS, type VmRun } from './boot-vm.js';
 
 const kernel = vmKernel('vulnerable');
 let run: VmRun;
 
-beforeAll(async () => { run = await runScenarios('vulnerable'); }, VM_TIMEOUT_MS.vulnerable + 60_000);
+beforeAll(async () => { run = await runScenarios('vulnerable'); }, SCENARIOS_TIMEOUT_MS.vulnerable);
 
 interface Report { ok: boolean; checks: Array<{ id: string; status: string; message: string; fix?: string }> }
 const report = (name: string) => JSON.parse(vmStep(run, name).stdout) as Report;

@@ -5,12 +5,12 @@
  * Alone: `node --experimental-vm-modules node_modules/jest/bin/jest.js __tests__/vm` (after
  * `bash __tests__/vm/setup.sh` and `npm run build`).
  */
-import { expectReloaded, runScenarios, resolvedNested, vmFile, vmKernel, vmStep, VM_TIMEOUT_MS, type VmRun } from './boot-vm.js';
+import { expectReloaded, runScenarios, resolvedNested, vmFile, vmKernel, vmStep, SCENARIOS_TIMEOUT_MS, type VmRun } from './boot-vm.js';
 
 const kernel = vmKernel('main');
 let run: VmRun;
 
-beforeAll(async () => { run = await runScenarios('main'); }, VM_TIMEOUT_MS.main + 60_000);
+beforeAll(async () => { run = await runScenarios('main'); }, SCENARIOS_TIMEOUT_MS.main);
 
 const step = (name: string) => vmStep(run, name);
 /** A domain XML without its top-level `<cpu>` element: what set-cpu must leave byte for byte. */
