@@ -7,6 +7,7 @@
 import { VirtNestedError } from '../errors.js';
 import { watchableUri, watchLifecycleEvents, type LifecycleWatch } from '../virsh/lifecycle-events.js';
 import { openVirsh, type VirshSession } from '../virsh/session.js';
+import type { StartedVirsh } from '../virsh/start-virsh.js';
 import { DEFAULT_JOBS } from '../virsh/each-host.js';
 
 /**
@@ -37,6 +38,11 @@ export interface ConnectHostsOptions {
   readonly signal?: AbortSignal;
   /** Opens a session (default: `openVirsh`). */
   readonly open?: (uri: string | undefined) => Promise<VirshSession>;
+  /**
+   * A virsh already started for `uri`, if there is one, for the default opening to adopt (the CLI's
+   * executable starts the first one before the CLI loads).
+   */
+  readonly adopt?: (uri: string | undefined) => StartedVirsh | undefined;
 }
 
 /** Hands out each host's connections, the first ones started already; {@link close} ends the ones never taken. */
@@ -51,13 +57,14 @@ export interface HostConnector {
  * A session whose connecting can be aborted, but not the session itself: an abort must let the guest
  * being edited finish (its define, verification, and start again), so it is checked between guests.
  */
-async function openUntilConnected(uri: string | undefined, signal: AbortSignal | undefined): Promise<VirshSession> {
-  if (signal === undefined) return openVirsh(uri === undefined ? {} : { uri });
+async function openUntilConnected(uri: string | undefined, signal: AbortSignal | undefined, started: StartedVirsh | undefined): Promise<VirshSession> {
+  const how = { ...(uri === undefined ? {} : { uri }), ...(started === undefined ? {} : { started }) };
+  if (signal === undefined) return openVirsh(how);
   const connecting = new AbortController();
   const forward = () => connecting.abort();
   signal.addEventListener('abort', forward, { once: true });
   try {
-    return await openVirsh({ ...(uri === undefined ? {} : { uri }), signal: connecting.signal });
+    return await openVirsh({ ...how, signal: connecting.signal });
   } finally {
     signal.removeEventListener('abort', forward);
   }
@@ -75,8 +82,9 @@ export function connectHost(uri: string | undefined, options: ConnectHostsOption
     refused.catch(() => undefined);
     return { session: refused, watch: undefined };
   }
+  // the session first: every command waits for it, and the watch is needed only at the first define
+  const session = options.open ? options.open(uri) : openUntilConnected(uri, options.signal, options.adopt?.(uri));
   const watch = options.watch && (uri === undefined || watchableUri(uri)) ? watchLifecycleEvents(uri, undefined) : undefined;
-  const session = options.open ? options.open(uri) : openUntilConnected(uri, options.signal);
   // taken later (or closed by the connector): a failure is reported by whoever takes it
   session.catch(() => undefined);
   return { session, watch };
@@ -118,6 +126,6 @@ export function connectHosts(uris: ReadonlyArray<string | undefined>, options: C
  * @example
  * const connector = connectHosts(uris, fleetConnections({ dryRun: false, jobs: 4 }));
  */
-export function fleetConnections(options: { readonly dryRun?: boolean; readonly jobs?: number; readonly signal?: AbortSignal; readonly open?: ConnectHostsOptions['open'] }): ConnectHostsOptions {
-  return { watch: !options.dryRun, ...pick(options, 'jobs', 'signal', 'open') };
+export function fleetConnections(options: { readonly dryRun?: boolean; readonly jobs?: number; readonly signal?: AbortSignal; readonly open?: ConnectHostsOptions['open']; readonly adopt?: ConnectHostsOptions['adopt'] }): ConnectHostsOptions {
+  return { watch: !options.dryRun, ...pick(options, 'jobs', 'signal', 'open', 'adopt') };
 }

@@ -4,6 +4,7 @@
  * ES modules that import the library from `dist/lib/`):
  * - Node's own compile cache, where Node has one (22.1 and later): later runs skip compiling our code;
  * - `--version` alone is answered here, without loading the CLI at all;
+ * - a plain `set-cpu` starts its virsh here, so that virsh connects while the CLI loads (`early-virsh.ts`);
  * - with `--debug`, stack traces are mapped back to `src/` through the bundle's source maps.
  */
 import * as nodeModule from 'node:module';
@@ -28,9 +29,11 @@ export async function start(argv: readonly string[]): Promise<void> {
     return;
   }
   if (argv.includes('--debug')) process.setSourceMapsEnabled(true);
+  // loaded only for set-cpu (it brings node:child_process): `--version` and `lint` start without it
+  const early = argv[0] === 'set-cpu' ? (await import('./early-virsh.js')).startEarlyVirsh(argv) : undefined;
   // resolved by the build to dist/cli/bundle.js, the CLI's entry chunk
   const { run } = await import('./bundle.js');
-  await run(argv);
+  await run(argv, early);
 }
 
 void start(process.argv.slice(2));

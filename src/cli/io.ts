@@ -1,3 +1,6 @@
+import type { StartedVirsh } from '../virsh/start-virsh.js';
+import type { EarlyVirsh } from './early-virsh.js';
+
 /** What a command module gets from the CLI's edge: streams and environment, so tests can pass their own. */
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -11,11 +14,17 @@ export interface CliIo {
   readonly stderrIsTTY?: boolean;
   /** Standard input, for the path `-` (`lint -`, `set-cpu --file -`); read only when asked for. */
   readonly stdin?: () => AsyncIterable<Uint8Array | string>;
+  /**
+   * The virsh the executable started for this run before the CLI loaded, when it was started for `uri`;
+   * the one command that connects there takes it (once).
+   */
+  readonly earlyVirsh?: (uri: string | undefined) => StartedVirsh | undefined;
 }
 
-/** The process's own streams and environment. */
-export function processIo(): CliIo {
+/** The process's own streams and environment, and the virsh the executable started early, if any. */
+export function processIo(early?: EarlyVirsh): CliIo {
   return {
+    ...(early ? { earlyVirsh: (uri: string | undefined) => early.take(uri) } : {}),
     stdout: (text) => process.stdout.write(text),
     stdoutBytes: (bytes) => process.stdout.write(bytes),
     stderr: (text) => process.stderr.write(text),

@@ -128,8 +128,9 @@ async function setCpuOfGuests(guests: string[], mode: CpuMode | undefined, optio
       },
     };
     // virsh connects to the first hosts while Node loads the workflow (which checks the selection and,
-    // for one that means nothing, closes these connections again)
-    const connector = connectHosts(uris, fleetConnections(fleet));
+    // for one that means nothing, closes these connections again); the first host's virsh may have
+    // been started by the executable already
+    const connector = connectHosts(uris, fleetConnections({ ...fleet, ...(io.earlyVirsh ? { adopt: io.earlyVirsh } : {}) }));
     const { applyCpuModeToHostsWith } = await import('../apply/fleet.js');
     const report = await applyCpuModeToHostsWith(fleet, connector);
     if (progress) io.stderr('\r\x1b[K');

@@ -8,14 +8,13 @@
 
 import { VirtNestedError } from '../errors.js';
 import { assertVirshArgument } from './command-line.js';
-import { removeHistoryDir } from './history-dir.js';
-import { privateHistory } from './history.js';
 import type { VirshOutput, VirshRunOptions, VirshRunner } from './runner.js';
 import { bindSessionCommands, type SessionCommands } from './session-commands.js';
 import { assertTimeout } from './session-errors.js';
 import { sessionMemo, type Remember } from './session-memo.js';
 import { openTransport } from './transport.js';
-import { spawnVirsh, virshEnvironment } from './virsh-process.js';
+import { shownUri, startVirsh, type StartedVirsh } from './start-virsh.js';
+import { virshEnvironment } from './virsh-process.js';
 
 export type { VirshOutput, VirshRunOptions } from './runner.js';
 
@@ -47,6 +46,13 @@ export interface OpenVirshOptions {
    * one (and any pipelined behind it) finishes, then virsh quits.
    */
   signal?: AbortSignal;
+  /**
+   * A virsh already started for this session (by {@link startVirsh}), adopted instead of starting one;
+   * `uri`, `env` and `virshPath` are then its own. The CLI's executable starts one this way before the
+   * CLI has loaded.
+   * @internal
+   */
+  started?: StartedVirsh;
 }
 
 /**
@@ -97,26 +103,18 @@ export interface VirshSession extends VirshRunner, SessionCommands {
  * try { console.log(await session.domstate('web-1')); } finally { await session.close(); }
  */
 export async function openVirsh(options: OpenVirshOptions = {}): Promise<VirshSession> {
-  const virshPath = options.virshPath ?? 'virsh';
   const timeoutMs = options.timeoutMs ?? DEFAULT_VIRSH_TIMEOUT_MS;
   assertTimeout(timeoutMs);
   const requestedUri = options.uri === '' ? undefined : options.uri;
   if (requestedUri !== undefined) assertVirshArgument(requestedUri);
-  // an aborted call makes nothing, not even the history directories' parent
-  const history = options.signal?.aborted ? undefined : privateHistory(requestedUri);
-  const env = virshEnvironment({ ...(history ? { XDG_CACHE_HOME: history } : {}), ...options.env });
-  const argv = ['-q', ...(requestedUri === undefined ? [] : ['-c', requestedUri])];
-  const shownUri = requestedUri || env['VIRSH_DEFAULT_CONNECT_URI'] || env['LIBVIRT_DEFAULT_URI'] || 'the default URI';
-  if (options.signal?.aborted) throw new VirtNestedError('ABORTED', `virsh was not started for ${shownUri} because the operation was aborted`);
-
-  const virsh = spawnVirsh(virshPath, argv, env);
-  const exited = virsh.exited.then((exit) => {
-    removeHistoryDir(history);
-    return exit;
-  });
+  // an aborted call starts nothing, not even the history directories' parent
+  if (options.signal?.aborted && options.started === undefined) {
+    throw new VirtNestedError('ABORTED', `virsh was not started for ${shownUri(requestedUri, virshEnvironment(options.env))} because the operation was aborted`);
+  }
+  const started = options.started ?? startVirsh({ uri: requestedUri, env: options.env, virshPath: options.virshPath });
   const transport = await openTransport({
-    process: { ...virsh, exited },
-    names: { virshPath, argv, shownUri },
+    process: started.process,
+    names: { virshPath: started.virshPath, argv: started.argv, shownUri: started.shownUri },
     timeoutMs,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });

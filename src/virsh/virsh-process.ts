@@ -115,10 +115,39 @@ export function spawnVirsh(virshPath: string, argv: readonly string[], env: Read
   return {
     pid: child.pid,
     stdin: child.stdin,
-    stdout: child.stdout,
-    stderr: child.stderr,
+    stdout: heldOutput(child.stdout),
+    stderr: heldOutput(child.stderr),
     exited,
     kill: (signal) => killUntilGone(child, signal),
+  };
+}
+
+/**
+ * What virsh prints, kept from its start until the session reads it. A session may adopt a virsh started
+ * earlier (see `start-virsh.ts`): one that failed to connect may have printed why and exited by then, and
+ * Node drops the output of a child's pipes that nobody listens to when the child exits. The chunks held
+ * are handed to the first listener as it is added, before anything printed later.
+ *
+ * @example
+ * const stderr = heldOutput(child.stderr);
+ */
+function heldOutput(stream: NodeJS.ReadableStream): VirshOutputStream {
+  let held: Array<Buffer | string> | undefined = [];
+  const listeners: Array<(data: Buffer | string) => void> = [];
+  stream.on('data', (data: Buffer | string) => {
+    if (held) held.push(data);
+    else for (const listener of listeners) listener(data);
+  });
+  return {
+    on(_event, listener) {
+      listeners.push(listener);
+      if (held) {
+        const chunks = held;
+        held = undefined;
+        for (const data of chunks) listener(data);
+      }
+      return this;
+    },
   };
 }
 
