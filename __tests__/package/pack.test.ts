@@ -77,6 +77,8 @@ afterAll(() => {
 test('the tarball holds the build, the docs, LICENSE and CHANGELOG, and no tests, fixtures, sources or benchmarks', () => {
   expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/cli.cjs', 'dist/cli/bundle.js', 'dist/cli/bundle.js.map', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/index.cjs', 'dist/lib/index.d.cts', 'docs/how-to-nested.md', 'docs/lint-rules.md']));
   expect(packed.filter((path) => /^(__tests__|fixtures|src|bench|\.ci|node_modules|docs\/api)\//.test(path))).toEqual([]);
+  // the map of src/ is for contributors, who have the repository
+  expect(packed.filter((path) => path.startsWith('docs/') && path.endsWith('.md')).sort()).toEqual(['docs/README.md', 'docs/decisions.md', 'docs/how-to-nested.md', 'docs/lint-rules.md']);
   expect(packed.filter((path) => /\.(tgz|tsbuildinfo)$|^(tsconfig|jest\.config|build\.mjs|typedoc\.json)/.test(path))).toEqual([]);
   expect(readFileSync(join(app, 'node_modules/virt-nested/dist/cli.cjs'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
 });
