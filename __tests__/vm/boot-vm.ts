@@ -98,10 +98,9 @@ export async function bootVm(kernel: VmKernel): Promise<VmRun> {
   const consoleLog = join(run, 'console.log');
   const qemuLog = join(run, 'qemu.log');
   const args = [
-    // one TCG thread for both vCPUs: multi-threaded TCG is known to race on a busy host, and the two
-    // faults seen (a panic, a triple fault) are what such races give, though that is not proven; on two
-    // cores the boot takes no longer (329 s alone, against 317-390 s with a thread per vCPU in CI)
-    '-accel', 'tcg,thread=single', '-cpu', 'max', '-m', '2048', '-smp', '2',
+    // a TCG thread per vCPU: one thread for both (tcg,thread=single) was tried against the faults that
+    // emulatorFault names and made the main boot 497 s in a full CI run, against 317-390 s
+    '-accel', 'tcg', '-cpu', 'max', '-m', '2048', '-smp', '2',
     '-display', 'none', '-monitor', 'none', '-no-reboot', '-nodefaults', '-serial', `file:${consoleLog}`,
     // QEMU's log of CPU resets: a triple fault, which the guest kernel cannot print, is written there
     '-d', 'cpu_reset', '-D', qemuLog,
