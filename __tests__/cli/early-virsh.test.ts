@@ -26,7 +26,7 @@ describe('which command lines start virsh early', () => {
     [['set-cpu', '--mode', 'host-passthrough', '--nested', 'on', '--match', 'web-*', '--jobs', '2', '--json'], { uri: undefined }],
     // --match takes `-c` as its glob
     [['set-cpu', '--match', '-c', 'web-1'], { uri: undefined }],
-    [['set-cpu', '--mode=host-model', '--shutdown', '--json-lines', '--diff', '--debug', 'ünïcode guest'], { uri: undefined }],
+    [['set-cpu', '--mode=host-model', '--nested=off', '--shutdown', '--json-lines', '--diff', '--debug', 'ünïcode guest'], { uri: undefined }],
   ])('%j → %j', (argv, expected) => {
     expect(earlyVirshUri(argv)).toEqual(expected);
   });
@@ -46,6 +46,12 @@ describe('which command lines start virsh early', () => {
     [['set-cpu', 'web-1', '-c']],
     [['set-cpu', 'web-1', '-c', '']],
     [['set-cpu', 'web-1', '-c', 'qemu:///system\nquit']],
+    // usage errors: set-cpu refuses these values before it connects anywhere
+    [['set-cpu', 'web-1', '--mode', 'bogus']],
+    [['set-cpu', 'web-1', '--mode=custom']],
+    [['set-cpu', 'web-1', '--nested', 'keep']],
+    [['set-cpu', 'web-1', '--nested=yes']],
+    [['set-cpu', 'web-1', '--mode']],
     [[]],
   ])('%j → none', (argv) => {
     expect(earlyVirshUri(argv)).toBeUndefined();
@@ -147,15 +153,22 @@ describe('through the executable, on a real libvirtd', () => {
   test('a run that ends with a usage error quits the virsh it started early, and leaves nothing behind', () => {
     rmSync(join(noting, 'started'), { force: true });
     const before = historyDirs();
+    const run = runCli(['set-cpu', 'web-1', '--jobs', '0', '-c', 'qemu:///system'], { env: env() });
+    expect(run).toEqual({ code: 2, stdout: '', stderr: 'virt-nested: --jobs must be a positive whole number, not "0"\n' });
+    expect(started()).toEqual(['-q -c qemu:///system']);
+    expect(pids().filter(alive)).toEqual([]);
+    expect(historyDirs()).toEqual(before);
+  });
+
+  test('a --mode set-cpu refuses starts no virsh at all', () => {
+    rmSync(join(noting, 'started'), { force: true });
     const run = runCli(['set-cpu', 'web-1', '--mode', 'bogus', '-c', 'qemu:///system'], { env: env() });
     expect(run).toEqual({
       code: 2,
       stdout: '',
       stderr: "virt-nested: option '--mode <mode>' argument 'bogus' is invalid. Allowed choices are host-model, host-passthrough; run with --help for usage\n",
     });
-    expect(started()).toEqual(['-q -c qemu:///system']);
-    expect(pids().filter(alive)).toEqual([]);
-    expect(historyDirs()).toEqual(before);
+    expect(() => readFileSync(join(noting, 'started'), 'utf8')).toThrow(/ENOENT/);
   });
 
   test('set-cpu --file starts no virsh at all', () => {

@@ -5,18 +5,22 @@
  * anything else, or a command that ends before it connects (a usage error), leaves it to be quit. The
  * session that connects to the same URI adopts it; nothing else ever does.
  */
+import { CPU_MODES } from '../cpu/modes.js';
 import { startVirsh, type StartedVirsh } from '../virsh/start-virsh.js';
 import { CLOSE_GRACE_MS } from '../virsh/virsh-process.js';
 
 /** set-cpu's options that take a value (other than the URI), and those that take none. */
 const VALUE_OPTIONS: ReadonlySet<string> = new Set(['--mode', '--nested', '--match', '--jobs']);
+/** The values `--mode` and `--nested` accept: any other is a usage error, which connects nowhere. */
+const CHOICES: Readonly<Record<string, readonly string[]>> = { '--mode': CPU_MODES, '--nested': ['on', 'off'] };
 const FLAG_OPTIONS: ReadonlySet<string> = new Set(['--all', '--shutdown', '--dry-run', '--json', '--json-lines', '--diff', '--debug']);
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /**
  * The host of a plain `set-cpu` command line (`{ uri: undefined }`: virsh's default), or undefined for
  * any other command line: another command, `--file`, `--hosts-file`, several `-c`, `--help`, `--`, an
- * option it does not know. Being undefined only costs the head start.
+ * option it does not know, a `--mode` or `--nested` value set-cpu refuses. Being undefined only costs
+ * the head start.
  *
  * @example
  * earlyVirshUri(['set-cpu', 'web-1', '-c', 'qemu:///system']) // { uri: 'qemu:///system' }
@@ -32,8 +36,13 @@ export function earlyVirshUri(argv: readonly string[]): { uri: string | undefine
       if (value === undefined) return undefined;
       uris.push(value);
     } else if (arg.startsWith('--connect=')) uris.push(arg.slice('--connect='.length));
-    else if (VALUE_OPTIONS.has(arg)) i++;
-    else if (FLAG_OPTIONS.has(arg) || /^--(mode|nested|match|jobs)=/.test(arg)) continue;
+    else if (VALUE_OPTIONS.has(arg)) {
+      const value = argv[++i];
+      if (CHOICES[arg] && !CHOICES[arg].includes(value as string)) return undefined;
+    } else if (/^--(mode|nested)=/.test(arg)) {
+      const [name, value] = [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)];
+      if (!(CHOICES[name] as readonly string[]).includes(value)) return undefined;
+    } else if (FLAG_OPTIONS.has(arg) || /^--(match|jobs)=/.test(arg)) continue;
     else if (arg.startsWith('-')) return undefined;
   }
   if (uris.length > 1) return undefined;
