@@ -6,9 +6,9 @@
  * and its watch), with none left running and no history directory left behind.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { earlyVirshUri, startEarlyVirsh } from '../../src/cli/early-virsh.js';
 import type { StartedVirsh } from '../../src/virsh/start-virsh.js';
@@ -122,6 +122,7 @@ describe('through the executable, on a real libvirtd', () => {
     const real = spawnSync('sh', ['-c', 'command -v virsh'], { encoding: 'utf8' }).stdout.trim();
     writeFileSync(join(noting, 'virsh'), `#!/bin/sh\necho "$$ $*" >> '${join(noting, 'started')}'\nexec '${real}' "$@"\n`);
     chmodSync(join(noting, 'virsh'), 0o755);
+    mkdirSync(join(noting, 'tmp', basename(historyParent())), { recursive: true, mode: 0o700 });
   });
   afterAll(async () => {
     await removeGuests(guests);
@@ -133,31 +134,30 @@ describe('through the executable, on a real libvirtd', () => {
   const started = () => readFileSync(join(noting, 'started'), 'utf8').trim().split('\n').map((line) => line.replace(/^\d+ /, ''));
   const pids = () => readFileSync(join(noting, 'started'), 'utf8').trim().split('\n').map((line) => Number(line.split(' ')[0]));
   const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-  const env = () => ({ PATH: `${noting}:${process.env['PATH'] ?? ''}`, VIRT_NESTED_BACKUP_DIR: backups });
-  const historyDirs = () => readdirSync(historyParent());
+  // the run's own TMPDIR: other tests running meanwhile make history directories under the shared one
+  const env = () => ({ PATH: `${noting}:${process.env['PATH'] ?? ''}`, VIRT_NESTED_BACKUP_DIR: backups, TMPDIR: join(noting, 'tmp') });
+  const historyDirs = () => readdirSync(join(noting, 'tmp', basename(historyParent())));
 
   test('set-cpu GUEST starts its session and its watch, no third virsh; none is left running', async () => {
     const name = uniqueName('vn-early');
     guests.add(name);
     expect((await plainVirsh(['define', '--file', await writeTemp(dir, 'guest.xml', tcgGuestXml(name))])).exitCode).toBe(0);
     rmSync(join(noting, 'started'), { force: true });
-    const before = historyDirs();
     const run = runCli(['set-cpu', name, '--mode', 'host-model', '-c', 'qemu:///system'], { env: env() });
     expect(run.stderr).toBe(`warning: guest "${name}" has domain type 'qemu', not 'kvm': the guest's hypervisors will run without hardware acceleration\nwarning: while the guest runs nested guests it cannot be saved or live-migrated; stop them first\n`);
     expect(run.code).toBe(0);
     expect(started()).toEqual(['-q -c qemu:///system', '-q -c qemu:///system']);
     expect(pids().filter(alive)).toEqual([]);
-    expect(historyDirs()).toEqual(before);
+    expect(historyDirs()).toEqual([]);
   });
 
   test('a run that ends with a usage error quits the virsh it started early, and leaves nothing behind', () => {
     rmSync(join(noting, 'started'), { force: true });
-    const before = historyDirs();
     const run = runCli(['set-cpu', 'web-1', '--jobs', '0', '-c', 'qemu:///system'], { env: env() });
     expect(run).toEqual({ code: 2, stdout: '', stderr: 'virt-nested: --jobs must be a positive whole number, not "0"\n' });
     expect(started()).toEqual(['-q -c qemu:///system']);
     expect(pids().filter(alive)).toEqual([]);
-    expect(historyDirs()).toEqual(before);
+    expect(historyDirs()).toEqual([]);
   });
 
   test('a --mode set-cpu refuses starts no virsh at all', () => {
