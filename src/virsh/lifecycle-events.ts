@@ -10,13 +10,10 @@
  * where that cannot be seen, a grace period after the token stands in for it.
  */
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { virshCommandLine } from './command-line.js';
 import { inEventLoop } from './event-loop-probe.js';
-import { removeHistoryDir } from './history-dir.js';
-import { privateHistory } from './history.js';
-import { killUntilGone, virshEnvironment } from './virsh-process.js';
+import { startVirsh } from './start-virsh.js';
 
 /**
  * One lifecycle event: libvirt's event and detail words, e.g. `Defined`/`Updated`, `Started`/`Booted`,
@@ -118,21 +115,15 @@ export function watchLifecycleEvents(uri: string | undefined, guest: string | un
   } catch {
     return { ready: Promise.resolve(false), events, waitFor: async () => false, close: async () => undefined };
   }
-  const history = privateHistory(uri);
-  const subprocess = spawn(options.virshPath ?? 'virsh', ['-q', ...(uri === undefined ? [] : ['-c', uri])], {
-    stdio: ['pipe', 'pipe', 'ignore'],
-    env: virshEnvironment(history ? { XDG_CACHE_HOME: history } : {}),
-    detached: true,
-  });
-  const exited = new Promise<void>((resolve) => {
-    subprocess.once('error', () => resolve());
-    subprocess.once('close', () => resolve());
-  }).then(() => {
+  // started as a session's virsh is (its private history directory goes away with it)
+  const virsh = startVirsh({ uri, virshPath: options.virshPath }).process;
+  const exited = virsh.exited.then(() => {
     ended = true;
-    removeHistoryDir(history);
     notify();
   });
-  subprocess.stdin.on('error', () => undefined);
+  virsh.stdin.on('error', () => undefined);
+  // what it says on stderr is of no use to a watch: a watch that fails is one that never gets ready
+  virsh.stderr.on('data', () => undefined);
 
   let markReady!: (ready: boolean) => void;
   const ready = new Promise<boolean>((resolve) => { markReady = resolve; });
@@ -141,8 +132,8 @@ export function watchLifecycleEvents(uri: string | undefined, guest: string | un
 
   let text = '';
   let seenToken = false;
-  subprocess.stdout.on('data', (data: Buffer) => {
-    text += data.toString('utf8');
+  virsh.stdout.on('data', (data) => {
+    text += data.toString();
     if (!seenToken) {
       // the shell echoes the command line `echo TOKEN` too: the token not after `echo ` is the output
       let at = text.indexOf(token);
@@ -151,7 +142,7 @@ export function watchLifecycleEvents(uri: string | undefined, guest: string | un
       seenToken = true;
       text = text.slice(at + token.length);
       clearTimeout(readyTimer);
-      void untilRegistered(subprocess.pid, REGISTRATION_GRACE_MS, () => ended).then(() => markReady(!ended));
+      void untilRegistered(virsh.pid, REGISTRATION_GRACE_MS, () => ended).then(() => markReady(!ended));
     }
     const lines = text.split('\n');
     text = lines.pop() ?? '';
@@ -165,7 +156,7 @@ export function watchLifecycleEvents(uri: string | undefined, guest: string | un
     }
     if (added) notify();
   });
-  subprocess.stdin.write(`echo ${token}\n${line}\n`);
+  virsh.stdin.write(`echo ${token}\n${line}\n`);
 
   const waitFor = (predicate: (events: readonly LifecycleEvent[]) => boolean, timeoutMs: number): Promise<boolean> =>
     new Promise<boolean>((resolve) => {
@@ -190,8 +181,8 @@ export function watchLifecycleEvents(uri: string | undefined, guest: string | un
       markReady(false);
       if (!ended) {
         // SIGINT ends `event --loop` and returns to the prompt; `quit` then closes the connection cleanly
-        killUntilGone(subprocess, 'SIGINT');
-        subprocess.stdin.end('quit\n');
+        virsh.kill('SIGINT');
+        virsh.stdin.end('quit\n');
       }
       await exited;
     })();

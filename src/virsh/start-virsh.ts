@@ -1,7 +1,7 @@
 /**
- * Starting the virsh process of a session, before its handshake: the command line, the environment that
- * keeps virsh's output exact, and the private history directory that goes away with the process. A
- * session starts its own (`openVirsh`), or adopts one started earlier: the executable starts the virsh
+ * Starting a virsh process, for a session (before its handshake) or a lifecycle watch: the command line,
+ * the environment that keeps virsh's output exact, and the private history directory that goes away
+ * with the process. A session starts its own (`openVirsh`), or adopts one started earlier: the executable starts the virsh
  * of a `set-cpu` run before it loads the CLI (`cli/early-virsh.ts`), so that virsh connects while Node
  * compiles. This module imports nothing but Node and the process helpers, for that reason.
  */

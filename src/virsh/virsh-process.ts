@@ -56,7 +56,8 @@ export interface VirshProcess {
   readonly stdout: VirshOutputStream;
   readonly stderr: VirshOutputStream;
   readonly exited: Promise<VirshExit>;
-  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+  /** Sends `signal`; after a SIGTERM or SIGINT, a SIGKILL follows if it is still there (see {@link killUntilGone}). */
+  kill(signal: 'SIGTERM' | 'SIGINT' | 'SIGKILL'): void;
 }
 
 /**
