@@ -9,7 +9,6 @@ import type { VirshCommands } from './define-workflow.js';
 /** The watch of every guest, per session, while a fleet works on that host. */
 const hostWatches = new WeakMap<VirshCommands, LifecycleWatch>();
 
-
 /**
  * Starts watching `guest` unless told not to: through the host's watch when one is open for this
  * session, else on a connection of its own.

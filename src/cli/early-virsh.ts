@@ -6,13 +6,14 @@
  * session that connects to the same URI adopts it; nothing else ever does.
  */
 import { CPU_MODES } from '../cpu/modes.js';
+import { NESTED_CHOICES } from '../cpu/nested.js';
 import { startVirsh, type StartedVirsh } from '../virsh/start-virsh.js';
 import { CLOSE_GRACE_MS } from '../virsh/virsh-process.js';
 
 /** set-cpu's options that take a value (other than the URI), and those that take none. */
 const VALUE_OPTIONS: ReadonlySet<string> = new Set(['--mode', '--nested', '--match', '--jobs']);
 /** The values `--mode` and `--nested` accept: any other is a usage error, which connects nowhere. */
-const CHOICES: Readonly<Record<string, readonly string[]>> = { '--mode': CPU_MODES, '--nested': ['on', 'off'] };
+const CHOICES: Readonly<Record<string, readonly string[]>> = { '--mode': CPU_MODES, '--nested': NESTED_CHOICES };
 const FLAG_OPTIONS: ReadonlySet<string> = new Set(['--all', '--shutdown', '--dry-run', '--json', '--json-lines', '--diff', '--debug']);
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 

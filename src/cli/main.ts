@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CPU_MODES } from '../cpu/modes.js';
-import { NESTED_POLICIES } from '../cpu/nested.js';
+import { NESTED_CHOICES } from '../cpu/nested.js';
 import { processIo, type CliIo } from './io.js';
 import { reportError } from './report-error.js';
 
@@ -66,7 +66,7 @@ Examples:
       '--match GLOB selects guests by name, as a shell glob (with --all too: only those). Ctrl-C stops after the guest being edited; no guest is left half-done.',
     ].join('\n\n'))
     .addOption(new Option('--mode <mode>', 'CPU mode to set (default: host-model)').choices([...MODE_CHOICES]))
-    .addOption(new Option('--nested <on|off>', 'enable or disable vmx/svm in the guest\'s <cpu> (default: leave them)').choices(NESTED_POLICIES.filter((p) => p !== 'keep')))
+    .addOption(new Option('--nested <on|off>', 'enable or disable vmx/svm in the guest\'s <cpu> (default: leave them)').choices([...NESTED_CHOICES]))
     .option('-c, --connect <uri>', 'libvirt URI, as for virsh (repeatable for several hosts)', collect)
     .option('--hosts-file <file>', 'read libvirt URIs from FILE, one a line')
     .option('--all', 'every persistent guest on each host')

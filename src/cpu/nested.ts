@@ -22,6 +22,14 @@ export type NestedPolicy = 'keep' | 'on' | 'off';
 export const NESTED_POLICIES: readonly NestedPolicy[] = ['keep', 'on', 'off'];
 
 /**
+ * The policies `set-cpu --nested` takes: leaving the option out is 'keep'.
+ *
+ * @example
+ * NESTED_CHOICES // ['on', 'off']
+ */
+export const NESTED_CHOICES: readonly NestedPolicy[] = NESTED_POLICIES.filter((policy) => policy !== 'keep');
+
+/**
  * The host-model CPU a host's `virsh domcapabilities` offers (`<mode name='host-model'>`): what a
  * guest with mode='host-model' gets there. Read it with `hostModelCpu(xml)`.
  *
